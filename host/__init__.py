@@ -1,0 +1,1 @@
+"""Host side of Hoverslam: plant simulator, serial link, closed loop, recorder, replay."""

@@ -1,0 +1,181 @@
+"""Host end of the serial link: open a port, send frames, await messages.
+
+Opens anything pyserial opens (`/dev/ttyACM0`, `COM3`, the SITL pty,
+`socket://host:port`, `rfc2217://...`) and talks the framed protocol over it,
+F Prime GDS style: `send`, `await_message(name, predicate, timeout_s)`, with
+every received EVENT/STATUS kept for the run's record.  Signed commands carry
+an HMAC tag and a monotonic counter.
+"""
+import os
+import time
+
+import serial
+
+from host.errors import CommandRejected, HandshakeError, LinkError, LinkTimeout
+from protocol import messages as m
+from protocol.auth import Signer, TAG_LEN
+from protocol.framing import DROP_NAMES
+from protocol.hostcodec import FrameReader, FrameWriter, SPECS, spec
+
+
+class Message:
+    __slots__ = ("msg_id", "seq", "fields", "t_host_ns")
+
+    def __init__(self, msg_id, seq, fields, t_host_ns):
+        self.msg_id = msg_id
+        self.seq = seq
+        self.fields = fields
+        self.t_host_ns = t_host_ns
+
+    @property
+    def name(self):
+        return SPECS[self.msg_id].name
+
+    def __getitem__(self, k):
+        return self.fields[k]
+
+    def __repr__(self):
+        return f"<{self.name} seq={self.seq} {self.fields}>"
+
+
+def open_port(url, baudrate=921600):
+    """Open a serial port or pyserial URL, failing with one clear line."""
+    try:
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=2)
+    except (serial.SerialException, ValueError, OSError) as e:
+        raise LinkError(f"cannot open port {url!r}: {e}") from None
+
+
+class Link:
+    def __init__(self, port, key=None, on_rx=None, on_tx=None, liveness=None):
+        """port: an open pyserial object.  key: the command key (bytes) or None.
+        on_rx/on_tx(data, t_ns): taps for the recorder.  liveness(): raises a
+        LinkError with the cause if the far end is known dead (e.g. SITL exited).
+        """
+        self.port = port
+        self.reader = FrameReader()
+        self.writer = FrameWriter()
+        self.signer = Signer(key) if key else None
+        self.counter = int(time.time() * 1000) & 0x3FFFFFFF  # monotonic across runs
+        self.on_rx = on_rx
+        self.on_tx = on_tx
+        self.liveness = liveness
+        self.inbox = []
+        self.events = []
+        self.status = []
+        self.bytes_rx = 0
+        self.bytes_tx = 0
+        self.frames_tx = 0
+
+    # --- I/O -------------------------------------------------------------
+    def write(self, data):
+        try:
+            self.port.write(data)
+        except (serial.SerialException, OSError) as e:
+            self._dead(f"write failed: {e}")
+        self.bytes_tx += len(data)
+        self.frames_tx += 1
+        if self.on_tx:
+            self.on_tx(data, time.monotonic_ns())
+
+    def send(self, name, values):
+        self.write(self.writer.frame(name, values))
+
+    def send_si(self, name, si_values):
+        self.write(self.writer.frame_si(name, si_values))
+
+    def _dead(self, why):
+        if self.liveness:
+            self.liveness()  # raises with the real cause when it knows it
+        raise LinkError(f"link to the board lost ({why})")
+
+    def pump(self, wait_s=0.0):
+        """Read what has arrived (waiting up to wait_s for the first byte)."""
+        port = self.port
+        try:
+            n = port.in_waiting
+            if n == 0 and wait_s > 0:
+                port.timeout = wait_s
+                data = port.read(1)
+                port.timeout = 0
+                if data:
+                    n = port.in_waiting
+                    data += port.read(n) if n else b""
+            else:
+                data = port.read(n) if n else b""
+        except (serial.SerialException, OSError) as e:
+            self._dead(f"read failed: {e}")
+        if not data:
+            return 0
+        t = time.monotonic_ns()
+        self.bytes_rx += len(data)
+        if self.on_rx:
+            self.on_rx(data, t)
+        for msg_id, seq, fields in self.reader.feed(data):
+            msg = Message(msg_id, seq, fields, t)
+            if msg_id == m.EVENT:
+                self.events.append(msg)
+            elif msg_id == m.STATUS:
+                self.status.append(msg)
+            self.inbox.append(msg)
+        return len(data)
+
+    def await_message(self, name, predicate=None, timeout_s=2.0):
+        """The first message of this type (matching predicate) to arrive."""
+        msg_id = spec(name).msg_id
+        deadline = time.monotonic() + timeout_s
+        while True:
+            inbox = self.inbox
+            for i, msg in enumerate(inbox):
+                if msg.msg_id == msg_id and (predicate is None or predicate(msg.fields)):
+                    del inbox[: i + 1]
+                    return msg
+            # messages of other types stay available only briefly
+            if len(inbox) > 256:
+                del inbox[:-64]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if self.liveness:
+                    self.liveness()
+                raise LinkTimeout(f"no {name} from the board within {timeout_s:.1f} s")
+            self.pump(min(left, 0.05))
+
+    def drop_counts(self):
+        d = self.reader.decoder.drops
+        return {name: d[i] for i, name in enumerate(DROP_NAMES)}
+
+    # --- commands ----------------------------------------------------------
+    def command(self, cmd, param_id=0, value=0, timeout_s=2.0, check=True):
+        """Send a COMMAND (signed when it changes vehicle state); return the ACK."""
+        self.counter += 1
+        body = {"cmd": cmd, "param_id": param_id, "value": value, "counter": self.counter,
+                "tag": bytes(TAG_LEN)}
+        if cmd in m.SIGNED_COMMANDS and self.signer is not None:
+            payload = spec("COMMAND").pack(body)
+            body["tag"] = self.signer.tag(bytes([m.COMMAND]) + payload[:11])
+        self.send("COMMAND", body)
+        counter = self.counter
+        ack = self.await_message("ACK", lambda f: f["counter"] == counter and f["cmd"] == cmd,
+                                 timeout_s)
+        if check and ack["status"] != m.ACK_OK:
+            raise CommandRejected(f"board refused command {cmd}: {m.NACK_NAMES[ack['status']]}")
+        return ack
+
+    def hello(self, timeout_s=5.0):
+        """Ask for HELLO until it comes; check the protocol version."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.send("COMMAND", {"cmd": m.CMD_HELLO, "param_id": 0, "value": 0,
+                                  "counter": 0, "tag": bytes(TAG_LEN)})
+            try:
+                msg = self.await_message("HELLO", None, min(0.3, max(0.01, deadline - time.monotonic())))
+                break
+            except LinkTimeout:
+                if time.monotonic() > deadline:
+                    raise HandshakeError(f"no HELLO from the board within {timeout_s:.0f} s: "
+                                         "is the Hoverslam firmware running on it?") from None
+        v = msg["proto_version"]
+        if v != m.PROTOCOL_VERSION:
+            raise HandshakeError(f"protocol version mismatch: board speaks v{v}, host v{m.PROTOCOL_VERSION}; "
+                                 "flash matching firmware (hoverslam flash)")
+        return msg.fields

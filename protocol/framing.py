@@ -1,0 +1,234 @@
+"""Framing: 0x00 | COBS(header + payload + CRC) | 0x00, both directions.
+
+`Encoder` frames a payload already packed into `Encoder.raw[4:]` and returns a
+memoryview made once per message type (a COBS frame of n < 254 bytes is always
+n + 1 bytes long, so every message has a fixed framed length): encoding
+allocates nothing.  `Decoder` is a byte-fed state machine that never raises on
+bad input, delivers only frames whose id, length and CRC check out,
+resynchronises at the next 0x00 and counts every drop by reason.
+
+Runs unchanged on MicroPython (firmware) and CPython (host tools, tests).
+"""
+from protocol import messages as _m
+from protocol.crc import crc16, crc32
+
+# drop reasons, indexes into Decoder.drops
+DROP_CRC = 0
+DROP_LENGTH = 1
+DROP_UNKNOWN = 2
+DROP_COBS = 3
+DROP_OVERFLOW = 4
+DROP_SEQ_GAP = 5  # frames missing according to the sender's sequence numbers
+DROP_NAMES = ("crc", "length", "unknown_id", "cobs", "overflow", "seq_gap")
+
+_HDR = _m.HEADER_SIZE
+_MAXRAW = _m.max_frame_size()
+
+
+def _tables():
+    plen = bytearray(256)
+    crcw = bytearray(256)  # 0 = unknown id
+    for row in _m.MESSAGES:
+        plen[row[0]] = _m.payload_size(row)
+        crcw[row[0]] = row[3]
+    return plen, crcw
+
+
+_PLEN, _CRCW = _tables()
+
+
+def framed_size(msg_id):
+    """Bytes on the wire for one frame of this message, both delimiters included."""
+    return _HDR + _PLEN[msg_id] + _CRCW[msg_id] + 1 + 2
+
+
+def cobs_encode_into(src, n, dst, o):
+    """COBS-encode src[0:n] into dst starting at o; returns the end index."""
+    ci = o
+    o += 1
+    code = 1
+    for i in range(n):
+        b = src[i]
+        if b == 0:
+            dst[ci] = code
+            ci = o
+            o += 1
+            code = 1
+        else:
+            dst[o] = b
+            o += 1
+            code += 1
+            if code == 0xFF:
+                dst[ci] = code
+                ci = o
+                o += 1
+                code = 1
+    dst[ci] = code
+    return o
+
+
+class Encoder:
+    """Frames messages into one preallocated output buffer."""
+
+    def __init__(self):
+        self.raw = bytearray(_MAXRAW)
+        self.out = bytearray(_MAXRAW + 4)
+        self.seq = 0
+        mv = memoryview(self.out)
+        self._views = {}
+        for row in _m.MESSAGES:
+            self._views[row[0]] = mv[0:framed_size(row[0])]
+
+    def finish(self, msg_id):
+        """Header + CRC around the payload in raw[4:], COBS, delimiters.
+
+        Returns a memoryview of the frame, valid until the next call.
+        """
+        raw = self.raw
+        plen = _PLEN[msg_id]
+        seq = self.seq
+        raw[0] = msg_id
+        raw[1] = seq & 0xFF
+        raw[2] = seq >> 8
+        raw[3] = plen
+        self.seq = (seq + 1) & 0xFFFF
+        n = _HDR + plen
+        if _CRCW[msg_id] == 2:
+            c = crc16(raw, 0, n)
+            raw[n] = c & 0xFF
+            raw[n + 1] = c >> 8
+            n += 2
+        else:
+            c = crc32(raw, 0, n)
+            raw[n] = c & 0xFF
+            raw[n + 1] = (c >> 8) & 0xFF
+            raw[n + 2] = (c >> 16) & 0xFF
+            raw[n + 3] = (c >> 24) & 0xFF
+            n += 4
+        out = self.out
+        out[0] = 0
+        e = cobs_encode_into(raw, n, out, 1)
+        out[e] = 0
+        return self._views[msg_id]
+
+
+class Decoder:
+    """Byte-fed frame decoder.
+
+    pos = dec.feed(buf, pos, end) consumes buf[pos:end] until one frame
+    completes (then dec.ready is its message id, dec.seq its sequence number and
+    the payload sits in dec.buf[4:4 + dec.plen]) or the input runs out
+    (dec.ready == -1).  Call again from the returned position.
+    """
+
+    def __init__(self):
+        self.buf = bytearray(_MAXRAW)
+        self.drops = [0, 0, 0, 0, 0, 0]
+        self.frames = 0
+        self.ready = -1
+        self.seq = -1
+        self.plen = 0
+        self.last_seq = -1
+        self._n = 0
+        self._left = 0
+        self._pending = False
+        self._sync = False  # seen a delimiter; bytes before the first one are noise
+        self._inframe = False  # a code byte arrived since the last delimiter
+
+    def reset_seq(self):
+        self.last_seq = -1
+
+    def feed(self, data, pos, end):
+        self.ready = -1
+        buf = self.buf
+        cap = len(buf)
+        n = self._n
+        left = self._left
+        pending = self._pending
+        sync = self._sync
+        inframe = self._inframe
+        while pos < end:
+            b = data[pos]
+            pos += 1
+            if b == 0:
+                if inframe:
+                    if left != 0:
+                        self.drops[DROP_COBS] += 1
+                    elif self._check(n):
+                        self._n = 0
+                        self._left = 0
+                        self._pending = False
+                        self._sync = True
+                        self._inframe = False
+                        return pos
+                n = 0
+                left = 0
+                pending = False
+                sync = True
+                inframe = False
+                continue
+            if not sync:
+                continue
+            if left == 0:
+                if pending:
+                    if n >= cap:
+                        self.drops[DROP_OVERFLOW] += 1
+                        sync = False
+                        inframe = False
+                        continue
+                    buf[n] = 0
+                    n += 1
+                inframe = True
+                left = b - 1
+                pending = b != 0xFF
+            else:
+                if n >= cap:
+                    self.drops[DROP_OVERFLOW] += 1
+                    sync = False
+                    inframe = False
+                    continue
+                buf[n] = b
+                n += 1
+                left -= 1
+        self._n = n
+        self._left = left
+        self._pending = pending
+        self._sync = sync
+        self._inframe = inframe
+        return pos
+
+    def _check(self, n):
+        buf = self.buf
+        drops = self.drops
+        if n < _HDR + 2:
+            drops[DROP_LENGTH] += 1
+            return False
+        mid = buf[0]
+        w = _CRCW[mid]
+        if w == 0:
+            drops[DROP_UNKNOWN] += 1
+            return False
+        plen = _PLEN[mid]
+        if buf[3] != plen or n != _HDR + plen + w:
+            drops[DROP_LENGTH] += 1
+            return False
+        e = n - w
+        if w == 2:
+            if crc16(buf, 0, e) != (buf[e] | (buf[e + 1] << 8)):
+                drops[DROP_CRC] += 1
+                return False
+        else:
+            c = crc32(buf, 0, e)
+            if (c & 0xFFFF) != (buf[e] | (buf[e + 1] << 8)) or (c >> 16) != (buf[e + 2] | (buf[e + 3] << 8)):
+                drops[DROP_CRC] += 1
+                return False
+        seq = buf[1] | (buf[2] << 8)
+        last = self.last_seq
+        if last >= 0 and seq != ((last + 1) & 0xFFFF):
+            drops[DROP_SEQ_GAP] += (seq - last - 1) & 0xFFFF
+        self.last_seq = seq
+        self.seq = seq
+        self.plen = plen
+        self.ready = mid
+        self.frames += 1
+        return True

@@ -1,0 +1,43 @@
+"""The parameter dictionary: every tunable flight parameter, shared by both ends.
+
+Like F Prime's command/telemetry dictionary, the table is part of the interface:
+the host sets parameters by index (COMMAND SET_PARAM), so both sides must read
+the same table.  Every value is an int in the unit its name ends with
+(mm, mmps, mmps2, urad, ms, pm = per mille) so the firmware's maths stays in
+small integers.  Row: (name, default, min, max).
+"""
+
+# name, default, min, max
+TABLE = (
+    ("accel_max_mmps2", 30000, 1000, 200000),   # full-thrust acceleration at burn start
+    ("throttle_min_pm", 570, 0, 1000),          # throttle floor
+    ("ign_margin_pm", 850, 300, 1000),          # ignite when the burn needs this fraction of full thrust
+    ("ign_lead_ms", 400, 0, 5000),              # ignition delay + spool-up to anticipate
+    ("ign_confirm_ms", 1500, 50, 10000),        # thrust must be sensed within this window
+    ("term_alt_mm", 40000, 0, 1000000),         # start of the terminal phase (legs down)
+    ("td_vz_mmps", 1000, 0, 10000),             # target descent speed at touchdown
+    ("tilt_abort_urad", 500000, 10000, 1570000),  # attitude limit (abort beyond)
+    ("tilt_cmd_max_urad", 87000, 0, 500000),    # lateral guidance tilt limit
+    ("lat_kp_pm", 40, 0, 100000),               # lateral accel per metre of offset, 1/s^2 x1000
+    ("lat_kd_pm", 400, 0, 100000),              # lateral accel per m/s, 1/s x1000
+    ("att_kp_pm", 1500, 0, 100000),             # angle -> rate, 1/s x1000
+    ("rate_kp_pm", 3000, 0, 1000000),           # rate -> angular accel, 1/s x1000
+    ("rate_ki_pm", 500, 0, 1000000),
+    ("rate_kd_pm", 100, 0, 1000000),
+    ("alpha_gimbal_pm", 3000, 1, 100000000),    # rad/s^2 per rad of gimbal at full thrust, x1000
+    ("gimbal_max_urad", 105000, 0, 500000),
+    ("link_timeout_ms", 500, 10, 60000),
+    ("gravity_mmps2", 9807, 0, 30000),
+    ("solid", 0, 0, 1),                         # 1: solid motor, ignition timing only
+    ("solid_ign_alt_mm", 0, 0, 10000000),       # solid motor: ignition height at the reference speed
+    ("solid_ref_vz_mmps", 0, -1000000, 0),      # ... and that reference vertical speed
+    ("burn_timeout_ms", 60000, 1000, 600000),   # longest landing burn before it counts as hung
+    ("coast_timeout_ms", 120000, 1000, 3600000),
+)
+
+
+def index(name):
+    for i, row in enumerate(TABLE):
+        if row[0] == name:
+            return i
+    return -1

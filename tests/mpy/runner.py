@@ -1,0 +1,22 @@
+# Runs on the MicroPython VM: imports each test module named on the command
+# line and runs its test_* functions, one result line each, so pytest can
+# report every MicroPython test by name.
+import sys
+
+
+def run(modname):
+    mod = __import__(modname)
+    names = [n for n in dir(mod) if n.startswith("test_")]
+    names.sort()
+    for n in names:
+        try:
+            getattr(mod, n)()
+            print("PASS", modname, n)
+        except Exception as e:  # report and go on to the next test
+            sys.print_exception(e)
+            print("FAIL", modname, n, repr(e).replace("\n", " "))
+
+
+for m in sys.argv[1:]:
+    run(m)
+print("DONE")
