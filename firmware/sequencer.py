@@ -20,6 +20,9 @@ _P_TERM = index("term_alt_mm")
 _P_TILT_ABORT = index("tilt_abort_urad")
 _P_BURN_TO = index("burn_timeout_ms")
 _P_COAST_TO = index("coast_timeout_ms")
+# built once: a tuple of imported names in an expression is rebuilt (allocated) on every use
+_ATTITUDE_WATCH = (ST_COAST, ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)
+_NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
 _TOUCHDOWN_MS = const(500)   # engine off and settled before SAFED
 _THRUST_PM = const(300)      # chamber pressure that counts as burning
 
@@ -59,7 +62,7 @@ class Sequencer:
         return False
 
     def abort(self, reason, arg=0):
-        if self.state in (ST_SAFE, ST_SAFED, ST_ABORT):
+        if self.state in _NOT_FLYING:
             return
         self.abort_reason = reason
         self.emit(EV_FAULT, self.state, ST_ABORT, arg, reason)
@@ -98,7 +101,7 @@ class Sequencer:
             self.engine_on = False
             if self.in_state_ms() >= _TOUCHDOWN_MS:
                 self.go(ST_SAFED, "settled")
-        if self.state in (ST_COAST, ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL):
+        if self.state in _ATTITUDE_WATCH:
             tilt = est.tilt_x_urad * est.tilt_x_urad // 1000 + est.tilt_y_urad * est.tilt_y_urad // 1000
             lim = p[_P_TILT_ABORT]
             if tilt > lim * lim // 1000:
