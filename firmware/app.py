@@ -21,6 +21,7 @@ from link import Link
 
 FW_VERSION = 1  # major*100 + minor
 _STATUS_EVERY = const(10)     # cycles between STATUS frames
+_EVENT_SLOTS = const(16)      # events queued in a cycle, sent in slack time
 _GC_FREE_MIN = const(24576)   # collect in slack time below this many free bytes
 _P_LINK_TO = index("link_timeout_ms")
 _P_G = index("gravity_mmps2")
@@ -50,10 +51,36 @@ class App:
         self.last_rx_tick = board.ticks_us()
         self.link_lost = False
         self.fw_hash = tree_hash32(fw_dirs)  # once, at boot, while GC is still on
+        # events raised inside a cycle wait here (preallocated) until slack time
+        self.ev_queue = [[0, 0, 0, 0, 0, ""] for _ in range(_EVENT_SLOTS)]
+        self.ev_n = 0
+        self.ev_lost = 0
+        self.in_cycle = False
 
     # --- reporting --------------------------------------------------------
     def emit(self, code, s_from, s_to, arg, text):
-        self.link.send_event(self.step, code, s_from, s_to, arg, text)
+        if not self.in_cycle:
+            self.link.send_event(self.step, code, s_from, s_to, arg, text)
+            return
+        n = self.ev_n
+        if n >= _EVENT_SLOTS:
+            self.ev_lost += 1
+            return
+        e = self.ev_queue[n]
+        e[0] = self.step
+        e[1] = code
+        e[2] = s_from
+        e[3] = s_to
+        e[4] = arg
+        e[5] = text
+        self.ev_n = n + 1
+
+    def flush_events(self):
+        q = self.ev_queue
+        for i in range(self.ev_n):
+            e = q[i]
+            self.link.send_event(e[0], e[1], e[2], e[3], e[4], e[5])
+        self.ev_n = 0
 
     def hello(self):
         impl = sys.implementation.name
@@ -62,8 +89,10 @@ class App:
 
     # --- the control cycle ------------------------------------------------
     def cycle(self):
+        """The control step: SENSORS in the decoder buffer -> ACTUATORS out."""
         b = self.board
         t0 = b.ticks_us()
+        self.in_cycle = True
         s = self.link.sensors
         self.step = step = s.step
         t_us = s.t_us
@@ -91,10 +120,16 @@ class App:
         flags = (m.AF_ENGINE_ON if seq.engine_on else 0) | (m.AF_LEGS_DOWN if seq.legs_down else 0)
         self.link.send_actuators(step, thr if seq.engine_on else 0, gp, gy, 0, flags, st)
         c = b.ticks_diff(b.ticks_us(), t0)
+        self.in_cycle = False
         self.cycle_us = c
         if c > self.cycle_max_us:
             self.cycle_max_us = c
         self.cycles += 1
+
+    def after_cycle(self):
+        """Telemetry that can wait until the ACTUATORS frame is out."""
+        if self.ev_n:
+            self.flush_events()
         if self.cycles % _STATUS_EVERY == 0:
             self.send_status()
 
@@ -103,6 +138,7 @@ class App:
                               self.cycle_us, self.cycle_max_us, gc.mem_free(), self.gc_count)
 
     def fail_safe(self, exc):
+        self.in_cycle = False
         self.exceptions += 1
         self.seq.abort("exception")
         self.emit(m.EV_EXCEPTION, self.seq.state, self.seq.state, self.exceptions,
@@ -213,6 +249,7 @@ class App:
                     self.cycle()
                 except Exception as e:  # noqa: BLE001 - any fault must end in a safe state
                     self.fail_safe(e)
+                self.after_cycle()
                 self.slack()
             elif mid == m.COMMAND:
                 try:

@@ -1,0 +1,125 @@
+"""The `hoverslam` command: fly, bench (and the host's own commands).
+
+Every subcommand has --help; bad input ends in one line and exit status 2, a
+flight that does not land in exit status 1.
+"""
+import json
+import statistics
+import sys
+
+from host.cli import EXIT_FAIL, make_parser, run, table
+
+
+def cmd_fly(args):
+    from hil_rig.flight import run_flight
+    from host.plant import load_faults
+    faults = load_faults(args.faults) if args.faults else ()
+    print(f"flying {args.vehicle} on {args.target} (lockstep, {args.rate_hz} Hz, seed {args.seed}) ...",
+          file=sys.stderr, flush=True)
+    rep = run_flight(vehicle=args.vehicle, target=args.target, faults=faults, seed=args.seed,
+                     rate_hz=args.rate_hz, heap=args.heap, max_time_s=args.max_time_s,
+                     step_timeout_s=args.step_timeout_s)
+    if args.json:
+        print(json.dumps(flight_summary(rep), indent=2))
+    else:
+        print(format_flight(rep))
+    return 0 if rep.landed else EXIT_FAIL
+
+
+def flight_summary(rep):
+    v = rep.verdict
+    closure = rep.loop.closure_ns
+    return {
+        "vehicle": rep.vehicle, "seed": rep.seed, "rate_hz": rep.rate_hz, "target": rep.target,
+        "verdict": "LANDED" if v.landed else v.outcome.upper(),
+        "outcome": v.outcome,
+        "touchdown_vz_mps": v.touchdown_vz_mps, "touchdown_vh_mps": v.touchdown_vh_mps,
+        "tilt_deg": v.tilt_deg, "rate_dps": v.rate_dps, "miss_m": v.miss_m,
+        "propellant_kg": v.propellant_kg, "propellant_frac": v.propellant_frac,
+        "sim_time_s": rep.loop.sim_time_s, "wall_time_s": rep.loop.wall_time_s,
+        "rtf": rep.loop.rtf, "steps": rep.loop.steps,
+        "closure_us_p50": statistics.median(closure) / 1000 if closure else None,
+        "firmware": {"impl": rep.hello["impl"], "fw_hash": rep.hello["fw_hash"]},
+        "states": rep.state_path(),
+        "events": [list(e) for e in rep.events],
+        "link": rep.link,
+    }
+
+
+def format_flight(rep):
+    s = flight_summary(rep)
+    v = rep.verdict
+    crit = getattr(v, "criteria", {}) or {}
+
+    def lim(key):
+        return f"<= {crit[key]:g}" if key in crit else ""
+
+    rows = [
+        ["touchdown vertical speed", f"{abs(s['touchdown_vz_mps']):.2f} m/s", lim("max_vz_mps")],
+        ["touchdown lateral speed", f"{s['touchdown_vh_mps']:.2f} m/s", lim("max_vh_mps")],
+        ["tilt", f"{s['tilt_deg']:.2f} deg", lim("max_tilt_deg")],
+        ["angular rate", f"{s['rate_dps']:.2f} deg/s", lim("max_rate_dps")],
+        ["miss distance", f"{s['miss_m']:.2f} m", lim("max_miss_m")],
+        ["propellant left", f"{s['propellant_kg']:.1f} kg ({100 * s['propellant_frac']:.1f} %)", ""],
+        ["flight time (sim)", f"{s['sim_time_s']:.2f} s", ""],
+        ["wall time", f"{s['wall_time_s']:.2f} s", ""],
+        ["real-time factor", f"{s['rtf']:.1f}x", ""],
+    ]
+    out = [f"Hoverslam: {rep.vehicle}, firmware on {s['firmware']['impl']} ({rep.target}), "
+           f"lockstep {rep.rate_hz} Hz, seed {rep.seed}", ""]
+    out.append(table(rows, ["", "value", "criterion"]))
+    out.append("")
+    out.append("states: " + " -> ".join(s["states"]))
+    faults = [e for e in rep.events if e[1] in ("fault", "exception", "link_lost")]
+    for e in faults:
+        out.append(f"event t={e[0]:.2f}s {e[1]}: {e[5]}")
+    out.append("")
+    out.append(f"verdict: {s['verdict']}" + ("" if v.landed else f" ({v.outcome})"))
+    return "\n".join(out)
+
+
+def cmd_bench(args):
+    from hil_rig.bench import run_bench
+    only = set(args.only.split(",")) if args.only else None
+    records, failed = run_bench(only=only, out=args.out)
+    return EXIT_FAIL if failed else 0
+
+
+def build_parser():
+    from hil_rig.targets import PICO_HEAP
+    p, sub = make_parser(
+        "Hardware-in-the-loop rig for rocket-landing flight software.\n"
+        "The firmware runs on the MicroPython VM (default) or on a Pico over serial.")
+    f = sub.add_parser("fly", help="fly one landing and print the verdict",
+                       description="Fly one landing in lockstep and print the touchdown verdict. "
+                                   "Exit status 0 landed, 1 not landed, 2 error.")
+    f.add_argument("--vehicle", default="falcon9",
+                   help="preset name (falcon9, zhuque3, hobby_f15) or a vehicle TOML file (default: falcon9)")
+    f.add_argument("--faults", metavar="TOML", help="fault scenario file ([[fault]] tables)")
+    f.add_argument("--target", default="sitl",
+                   help="'sitl' (MicroPython VM, default), a serial port (/dev/ttyACM0, COM3) "
+                        "or a pyserial URL (socket://host:port)")
+    f.add_argument("--rate-hz", type=int, default=100, help="control rate (default: 100)")
+    f.add_argument("--seed", type=int, default=1, help="random seed for noise and dispersions (default: 1)")
+    f.add_argument("--heap", default=PICO_HEAP, help=f"VM heap size for sitl (default: {PICO_HEAP})")
+    f.add_argument("--max-time-s", type=float, default=None, help="give up after this much sim time")
+    f.add_argument("--step-timeout-s", type=float, default=2.0,
+                   help="fail if the firmware does not answer a step within this time (default: 2)")
+    f.add_argument("--json", action="store_true", help="print the result as JSON")
+    f.set_defaults(func=cmd_fly)
+
+    b = sub.add_parser("bench", help="measure speed and memory figures against their targets",
+                       description="Run the benchmarks, print each figure with its target and "
+                                   "ratio, and write them as JSON.")
+    b.add_argument("--only", help="comma-separated areas: link,demo,protocol,plant,firmware")
+    b.add_argument("--out", default="bench-results.json", help="JSON output (default: bench-results.json)")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None):
+    sys.exit(run(build_parser(), argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""One flight: a vehicle, a target, faults and a seed in; a report out.
+
+Builds the plant from the vehicle file, configures the firmware with the
+parameters derived from the same file, arms it (signed, two-step) and closes
+the loop in lockstep.  The verdict comes from the plant, never the firmware.
+"""
+from dataclasses import dataclass, field
+
+from host.loop import fly_lockstep
+from host.plant import Plant, load_vehicle
+from protocol import messages as m
+
+from hil_rig.fwparams import firmware_params
+from hil_rig.session import Session
+from hil_rig.targets import PICO_HEAP, make_target
+
+
+@dataclass
+class FlightReport:
+    vehicle: str
+    seed: int
+    rate_hz: int
+    target: str
+    verdict: object
+    loop: object
+    hello: dict
+    events: list = field(default_factory=list)   # (t_s, kind, from, to, arg, text)
+    link: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def landed(self):
+        return bool(self.verdict.landed)
+
+    def state_path(self):
+        return [m.STATE_NAMES[e[3]] for e in self.events if e[1] == "state"]
+
+
+def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
+               heap=PICO_HEAP, max_time_s=None, step_timeout_s=2.0, initial=None, wind=None,
+               on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None):
+    veh = load_vehicle(vehicle)
+    plant = Plant(veh, seed=seed, faults=faults, wind=wind, initial=initial)
+    params = firmware_params(veh, initial=initial)
+    if param_overrides:
+        params.update(param_overrides)
+    if max_time_s is None:
+        max_time_s = getattr(veh, "max_flight_s", 180.0)
+    with Session(make_target(target, heap, key=key), on_tx=on_tx, on_rx=on_rx) as s:
+        s.configure(params)
+        s.arm()
+        loop = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
+                            step_timeout_s=step_timeout_s, on_step=on_step)
+        dt = 1.0 / rate_hz
+        events = [(e["step"] * dt, m.EVENT_NAMES.get(e["code"], str(e["code"])), e["state_from"],
+                   e["state_to"], e["arg"], e["text"]) for e in s.link.events]
+        link = {"bytes_rx": s.link.bytes_rx, "bytes_tx": s.link.bytes_tx,
+                "frames_tx": s.link.frames_tx, "frames_rx": s.link.reader.decoder.frames,
+                "drops": s.link.drop_counts(), "status_last": s.link.status[-1].fields if s.link.status else {}}
+        hello = s.hello
+    return FlightReport(vehicle=veh.name, seed=seed, rate_hz=rate_hz, target=target,
+                        verdict=plant.verdict(), loop=loop, hello=hello, events=events,
+                        link=link, params=params)

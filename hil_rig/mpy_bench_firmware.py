@@ -1,0 +1,115 @@
+# Firmware cycle benchmark, run ON MicroPython (the unix VM, or a board via
+# `mpremote run`).  Replays a recorded host->board byte stream (parameter
+# commands, arming, then every SENSORS frame of a real flight) through the
+# unchanged firmware App, and measures every control cycle: duration and bytes
+# allocated; plus the longest garbage collection the executive ran in slack.
+#
+#   micropython -X heapsize=192K hil_rig/mpy_bench_firmware.py frames.bin
+#   (on a board: mpremote cp frames.bin hoverslam.key : + run hil_rig/mpy_bench_firmware.py)
+#
+# Needs `hoverslam.key` (the key the stream was signed with) in the current dir.
+import gc
+import sys
+import time
+from array import array
+
+import app as app_mod
+
+_MAX_CYCLES = 8000  # 80 s at 100 Hz; uint16 each, to fit beside the firmware
+
+
+class ReplayBoard:
+    name = "replay"
+
+    def __init__(self, f):
+        self.f = f  # streamed: a whole flight does not fit a Pico-sized heap
+        self.mv = None
+        self.ticks_us = time.ticks_us
+        self.ticks_diff = time.ticks_diff
+
+    def read_into(self, buf):
+        if self.mv is None:
+            self.mv = memoryview(buf)[0:80]  # about one frame per read, as the link delivers
+        n = self.f.readinto(self.mv)
+        return n if n else -1
+
+    def wait_rx(self, ms):
+        return False
+
+    def write(self, mv):
+        pass
+
+    def feed_watchdog(self):
+        pass
+
+    def led(self, on):
+        pass
+
+    def keep_running(self):
+        return True
+
+
+def _zeros(n):
+    a = array("H")
+    for _ in range(n):
+        a.append(0)
+    return a
+
+
+class BenchApp(app_mod.App):
+    def __init__(self, board):
+        app_mod.App.__init__(self, board, ())
+        self.times = _zeros(_MAX_CYCLES)
+        self.allocs = _zeros(_MAX_CYCLES)
+        self.n = 0
+
+    def cycle(self):
+        ticks_us = time.ticks_us
+        a0 = gc.mem_alloc()
+        t0 = ticks_us()
+        app_mod.App.cycle(self)
+        t1 = ticks_us()
+        a1 = gc.mem_alloc()
+        n = self.n
+        if n < _MAX_CYCLES:
+            self.times[n] = min(time.ticks_diff(t1, t0), 65535)
+            self.allocs[n] = min(a1 - a0, 65535)
+            self.n = n + 1
+
+
+def pct(sorted_vals, q):
+    i = int(q * (len(sorted_vals) - 1) + 0.5)
+    return sorted_vals[i]
+
+
+def main(path):
+    with open(path, "rb") as f:
+        a = BenchApp(ReplayBoard(f))
+        a.run()
+    n = a.n
+    # the pause of a collection with the heap as the flight left it
+    t0 = time.ticks_us()
+    gc.collect()
+    forced = time.ticks_diff(time.ticks_us(), t0)
+    gc.enable()
+    times = sorted(a.times[i] for i in range(n))
+    allocs = a.allocs
+    print("cycles", n)
+    print("cycle_us_p50", pct(times, 0.5))
+    print("cycle_us_p99", pct(times, 0.99))
+    print("cycle_us_max", times[-1])
+    total = 0
+    worst = 0
+    for i in range(n):
+        total += allocs[i]
+        if allocs[i] > worst:
+            worst = allocs[i]
+    print("alloc_bytes_mean", total / n)
+    print("alloc_bytes_max", worst)
+    print("gc_pause_us_max", max(a.gc_max_us, forced))
+    print("gc_count", a.gc_count)
+    print("state", a.seq.state)
+    print("exceptions", a.exceptions)
+
+
+main(sys.argv[1] if len(sys.argv) > 1 else "frames.bin")
