@@ -26,7 +26,9 @@ def bootsel_held():
 class Board:
     name = "rp2"
 
-    def __init__(self, machine=None):
+    def __init__(self, machine=None, stdio=None, uart_baud=None):
+        # machine/stdio/uart_baud are seams for tests with fakes; on the board
+        # they default to the real machine module, USB CDC and uart.cfg
         if machine is None:
             import machine
         self._machine = machine
@@ -34,16 +36,17 @@ class Board:
         self.ticks_diff = time.ticks_diff
         self._one = bytearray(1)
         self._uart = None
-        baud = _uart_baud()
+        baud = _uart_baud() if uart_baud is None else uart_baud
         if baud:
             self._uart = machine.UART(0, baudrate=baud, tx=machine.Pin(0), rx=machine.Pin(1),
                                       rxbuf=2048, timeout=0)
             self._rx = self._uart
             self._tx = self._uart
         else:
-            micropython.kbd_intr(-1)
-            self._rx = sys.stdin.buffer
-            self._tx = sys.stdout.buffer
+            micropython.kbd_intr(-1)  # a 0x03 in a frame must not raise KeyboardInterrupt
+            if stdio is None:
+                stdio = (sys.stdin.buffer, sys.stdout.buffer)
+            self._rx, self._tx = stdio
         self._poll = select.poll()
         self._poll.register(self._rx, select.POLLIN)
         try:
