@@ -16,7 +16,7 @@ import params as params_mod
 from estimator import Estimator
 from guidance import Guidance
 from attitude import Attitude
-from sequencer import Sequencer
+from sequencer import Sequencer, ACTION_DIVERT
 from link import Link
 
 FW_VERSION = 1  # major*100 + minor
@@ -25,6 +25,9 @@ _EVENT_SLOTS = const(16)      # events queued in a cycle, sent in slack time
 _GC_FREE_MIN = const(24576)   # collect in slack time below this many free bytes
 _P_LINK_TO = index("link_timeout_ms")
 _P_G = index("gravity_mmps2")
+_P_DIVX = index("divert_x_mm")
+_P_DIVY = index("divert_y_mm")
+_P_ARM_TO = index("arm_timeout_ms")
 _FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 _BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 
@@ -108,12 +111,20 @@ class App:
         thr = 0
         gp = 0
         gy = 0
+        steer = st in _BURNING
         if st == m.ST_IGNITION:
             thr = 1000
         elif st == m.ST_LANDING_BURN or st == m.ST_TERMINAL:
             thr = guid.vertical(est)
             guid.lateral(est, st == m.ST_TERMINAL)
-        if st in _BURNING:
+        elif st == m.ST_ABORT and seq.action == ACTION_DIVERT and seq.engine_on:
+            # divert: everything the engine has, steering for the safe point
+            thr = 1000
+            pv = self.params.values
+            guid.lateral(est, False, pv[_P_DIVX], pv[_P_DIVY])
+            steer = True
+        seq.thr_cmd_pm = thr
+        if steer:
             self.att.update(est, guid.tilt_x_cmd_urad, guid.tilt_y_cmd_urad, dt_us, s.chamber_p_pm)
             gp = self.att.gimbal_pitch_urad
             gy = self.att.gimbal_yaw_urad
@@ -196,6 +207,7 @@ class App:
                     self.guid.reset()
                     self.att.reset()
                     self.last_t_us = -1
+                    self.last_rx_tick = self.board.ticks_us()
                     seq.arm()
             elif cmd == m.CMD_DISARM:
                 if not seq.disarm():
@@ -224,6 +236,10 @@ class App:
             if d > self.gc_max_us:
                 self.gc_max_us = d
         b.feed_watchdog()
+        if self.seq.state == m.ST_ARMED:
+            quiet_ms = b.ticks_diff(b.ticks_us(), self.last_rx_tick) // 1000
+            if quiet_ms > self.params.values[_P_ARM_TO]:
+                self.seq.disarm("arm timeout: no SENSORS")
         if self.seq.state in _FLYING and not self.link_lost:
             quiet_ms = b.ticks_diff(b.ticks_us(), self.last_rx_tick) // 1000
             if quiet_ms > self.params.values[_P_LINK_TO]:

@@ -84,7 +84,7 @@ class Guidance:
         self.throttle_pm = thr
         return thr
 
-    def lateral(self, est, vertical_only):
+    def lateral(self, est, vertical_only, target_x_mm=0, target_y_mm=0):
         p = self.p
         if vertical_only:
             self.tilt_x_cmd_urad = 0
@@ -95,8 +95,8 @@ class Guidance:
             a_thr = 1000
         lim = p[_P_TILTMAX]
         # mm * (1/s^2 x1000) / 1000 -> mm/s^2
-        ax = -(est.x_mm // 10 * p[_P_LATKP] // 100 + est.vx_mmps * p[_P_LATKD] // 1000)
-        ay = -(est.y_mm // 10 * p[_P_LATKP] // 100 + est.vy_mmps * p[_P_LATKD] // 1000)
+        ax = -((est.x_mm - target_x_mm) // 10 * p[_P_LATKP] // 100 + est.vx_mmps * p[_P_LATKD] // 1000)
+        ay = -((est.y_mm - target_y_mm) // 10 * p[_P_LATKP] // 100 + est.vy_mmps * p[_P_LATKD] // 1000)
         tx = ax * 1000 // a_thr * 1000
         ty = ay * 1000 // a_thr * 1000
         self.tilt_x_cmd_urad = lim if tx > lim else (-lim if tx < -lim else tx)

@@ -1,30 +1,50 @@
-"""Landing-burn sequencer: the flight state machine.
+"""Landing-burn sequencer: the flight state machine and its fault responses.
 
 SAFE -> ARMED (two-step signed arm) -> COAST (attitude hold, engine off)
 -> IGNITION (guidance says go; thrust must be sensed within ign_confirm_ms)
 -> LANDING_BURN (throttle guidance) -> TERMINAL (below term_alt: legs down,
 vertical attitude) -> TOUCHDOWN (leg contact: engine off) -> SAFED.
-ABORT from anywhere in flight; its actions are documented in README.md.
-Every state has a timeout, so the machine cannot hang.  Each transition is
-reported through the `emit(code, state_from, state_to, arg, text)` callback
-with its reason.
+
+Faults and what the vehicle does about them (also in README.md):
+  ignition not confirmed   relight (up to relight_max), then ABORT/cut
+  thrust shortfall         EVENT; guidance flies on with the thrust it measures;
+                           if even full thrust cannot stop in time: ABORT/divert
+  estimator divergence     ABORT/cut (altimeter and GNSS disagree: no trusted height)
+  attitude beyond limit    ABORT/cut
+  link lost, exception     ABORT/cut (raised by the executive)
+  a state's timeout        ABORT/cut
+ABORT/cut: engine off, legs down.  ABORT/divert: full thrust, steer to the
+divert point so the vehicle comes down away from the pad.  Every transition
+goes out through `emit(code, state_from, state_to, arg, text)` with its reason.
 """
 from micropython import const
 from protocol.parameters import index
 from protocol.messages import (ST_SAFE, ST_ARMED, ST_COAST, ST_IGNITION, ST_LANDING_BURN,
                                ST_TERMINAL, ST_TOUCHDOWN, ST_SAFED, ST_ABORT, EV_STATE,
-                               EV_FAULT, SF_THRUST_SENSED, SF_LEG_CONTACT)
+                               EV_FAULT, SF_THRUST_SENSED, SF_LEG_CONTACT, SF_GNSS_VALID,
+                               SF_ALT_VALID)
 
 _P_CONFIRM = index("ign_confirm_ms")
 _P_TERM = index("term_alt_mm")
 _P_TILT_ABORT = index("tilt_abort_urad")
 _P_BURN_TO = index("burn_timeout_ms")
 _P_COAST_TO = index("coast_timeout_ms")
+_P_SHORT_PM = index("thrust_short_pm")
+_P_SHORT_MS = index("thrust_short_ms")
+_P_DIV_MM = index("est_div_mm")
+_P_DIV_MS = index("est_div_ms")
+_P_RELIGHTS = index("relight_max")
 # built once: a tuple of imported names in an expression is rebuilt (allocated) on every use
 _ATTITUDE_WATCH = (ST_COAST, ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)
 _NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
 _TOUCHDOWN_MS = const(500)   # engine off and settled before SAFED
 _THRUST_PM = const(300)      # chamber pressure that counts as burning
+_RELIGHT_OFF_MS = const(100)  # engine off this long between relight attempts
+_ABORT_TO_MS = const(120000)  # an ABORT that never reaches the ground still ends: engine off
+
+ACTION_NONE = const(0)
+ACTION_CUT = const(1)
+ACTION_DIVERT = const(2)
 
 
 class Sequencer:
@@ -36,7 +56,13 @@ class Sequencer:
         self.t_us = 0
         self.engine_on = False
         self.legs_down = False
-        self.abort_reason = ""
+        self.action = ACTION_NONE
+        self.relights = 0
+        self.relight_off_us = -1
+        self.short_since_us = -1
+        self.shortfall = False
+        self.div_since_us = -1
+        self.thr_cmd_pm = 1000
 
     def go(self, state, reason, arg=0):
         prev = self.state
@@ -51,30 +77,42 @@ class Sequencer:
 
     def arm(self):
         if self.state == ST_SAFE:
+            self.engine_on = False
+            self.legs_down = False
+            self.action = ACTION_NONE
+            self.relights = 0
+            self.relight_off_us = -1
+            self.short_since_us = -1
+            self.shortfall = False
+            self.div_since_us = -1
             self.go(ST_ARMED, "arm confirmed")
             return True
         return False
 
-    def disarm(self):
+    def disarm(self, reason="disarmed"):
         if self.state == ST_ARMED:
-            self.go(ST_SAFE, "disarmed")
+            self.go(ST_SAFE, reason)
             return True
         return False
 
-    def abort(self, reason, arg=0):
+    def abort(self, reason, arg=0, action=ACTION_CUT):
         if self.state in _NOT_FLYING:
             return
-        self.abort_reason = reason
         self.emit(EV_FAULT, self.state, ST_ABORT, arg, reason)
-        self.engine_on = False  # abort action: engine cut, legs down, vehicle safed
+        self.action = action
+        self.engine_on = action == ACTION_DIVERT
         self.legs_down = True
         self.go(ST_ABORT, reason, arg)
+
+    def fault(self, text, arg):
+        self.emit(EV_FAULT, self.state, self.state, arg, text)
 
     def step(self, t_us, s, est, guid):
         """Advance the machine for one control cycle at sim time t_us."""
         self.t_us = t_us
         st = self.state
         p = self.p
+        flags = s.flags
         if st == ST_ARMED:
             self.go(ST_COAST, "sensors flowing")
         elif st == ST_COAST:
@@ -84,12 +122,9 @@ class Sequencer:
             elif self.in_state_ms() > p[_P_COAST_TO]:
                 self.abort("coast timeout")
         elif st == ST_IGNITION:
-            if s.flags & SF_THRUST_SENSED and s.chamber_p_pm >= _THRUST_PM:
-                self.go(ST_LANDING_BURN, "thrust confirmed", self.in_state_ms())
-            elif self.in_state_ms() > p[_P_CONFIRM]:
-                self.abort("ignition not confirmed", self.in_state_ms())
+            self._ignition(s, p)
         elif st == ST_LANDING_BURN or st == ST_TERMINAL:
-            if s.flags & SF_LEG_CONTACT:
+            if flags & SF_LEG_CONTACT:
                 self.engine_on = False
                 self.go(ST_TOUCHDOWN, "leg contact", est.vz_mmps)
             elif st == ST_LANDING_BURN and est.alt_mm < p[_P_TERM]:
@@ -97,13 +132,67 @@ class Sequencer:
                 self.go(ST_TERMINAL, "terminal altitude", est.alt_mm)
             elif self.in_state_ms() > p[_P_BURN_TO]:
                 self.abort("burn timeout")
+            else:
+                self._thrust_check(s, est, guid, p)
         elif st == ST_TOUCHDOWN:
             self.engine_on = False
             if self.in_state_ms() >= _TOUCHDOWN_MS:
                 self.go(ST_SAFED, "settled")
+        elif st == ST_ABORT:
+            if flags & SF_LEG_CONTACT or self.in_state_ms() > _ABORT_TO_MS:
+                self.engine_on = False
         if self.state in _ATTITUDE_WATCH:
+            self._divergence(s, p)
             tilt = est.tilt_x_urad * est.tilt_x_urad // 1000 + est.tilt_y_urad * est.tilt_y_urad // 1000
             lim = p[_P_TILT_ABORT]
             if tilt > lim * lim // 1000:
                 self.abort("attitude beyond limit", est.tilt_x_urad)
         return self.state
+
+    def _ignition(self, s, p):
+        if self.relight_off_us >= 0:
+            # engine held off between attempts, then commanded on again
+            if (self.t_us - self.relight_off_us) // 1000 >= _RELIGHT_OFF_MS:
+                self.relight_off_us = -1
+                self.engine_on = True
+                self.t_state_us = self.t_us  # a fresh confirm window
+            return
+        if s.flags & SF_THRUST_SENSED and s.chamber_p_pm >= _THRUST_PM:
+            self.go(ST_LANDING_BURN, "thrust confirmed", self.in_state_ms())
+        elif self.in_state_ms() > p[_P_CONFIRM]:
+            if self.relights < p[_P_RELIGHTS]:
+                self.relights += 1
+                self.fault("ignition not confirmed: relight", self.relights)
+                self.engine_on = False
+                self.relight_off_us = self.t_us
+            else:
+                self.abort("ignition not confirmed", self.in_state_ms())
+
+    def _thrust_check(self, s, est, guid, p):
+        """Sensed thrust well below commanded for thrust_short_ms: shortfall."""
+        want = self.thr_cmd_pm
+        if s.chamber_p_pm * 1000 < p[_P_SHORT_PM] * want:
+            if self.short_since_us < 0:
+                self.short_since_us = self.t_us
+            elif not self.shortfall and (self.t_us - self.short_since_us) // 1000 >= p[_P_SHORT_MS]:
+                self.shortfall = True
+                self.fault("thrust shortfall", s.chamber_p_pm * 1000 // (want if want else 1))
+        else:
+            self.short_since_us = -1
+        if self.shortfall:
+            # with what the engine really gives, can the vehicle still stop?
+            need = guid.needed_accel(est.alt_mm, est.vz_mmps)
+            if need > guid.a_full_mmps2 * 11 // 10 and est.alt_mm > p[_P_TERM] // 4:
+                self.abort("shortfall cannot be absorbed: divert", need, ACTION_DIVERT)
+
+    def _divergence(self, s, p):
+        f = s.flags
+        if f & SF_GNSS_VALID and f & SF_ALT_VALID:
+            d = s.alt_mm - s.gnss_z_mm
+            if d > p[_P_DIV_MM] or d < -p[_P_DIV_MM]:
+                if self.div_since_us < 0:
+                    self.div_since_us = self.t_us
+                elif (self.t_us - self.div_since_us) // 1000 >= p[_P_DIV_MS]:
+                    self.abort("estimator divergence", d)
+                return
+        self.div_since_us = -1

@@ -33,6 +33,14 @@ TABLE = (
     ("solid_ref_vz_mmps", 0, -1000000, 0),      # ... and that reference vertical speed
     ("burn_timeout_ms", 60000, 1000, 600000),   # longest landing burn before it counts as hung
     ("coast_timeout_ms", 120000, 1000, 3600000),
+    ("thrust_short_pm", 850, 0, 1000),          # sensed thrust below this fraction of commanded ...
+    ("thrust_short_ms", 300, 10, 10000),        # ... for this long is a shortfall
+    ("est_div_mm", 50000, 100, 10000000),       # altimeter and GNSS disagreeing by more ...
+    ("est_div_ms", 500, 10, 10000),             # ... for this long is estimator divergence
+    ("divert_x_mm", 60000, -10000000, 10000000),  # safe point (east of the pad) for a divert
+    ("divert_y_mm", 0, -10000000, 10000000),
+    ("relight_max", 1, 0, 5),                   # relight attempts after an unconfirmed ignition
+    ("arm_timeout_ms", 60000, 1000, 3600000),   # armed but no SENSORS this long: disarm
 )
 
 

@@ -82,7 +82,7 @@ def test_sequencer_nominal_path_emits_every_transition_with_reason():
         assert e[4], "every transition carries a reason"
 
 
-def test_ignition_not_confirmed_aborts_with_engine_cut():
+def test_ignition_not_confirmed_relights_once_then_aborts_with_engine_cut():
     p, est, guid, seq, log = _setup()
     s = FakeSensors()
     seq.arm()
@@ -92,10 +92,109 @@ def test_ignition_not_confirmed_aborts_with_engine_cut():
     _fly_to(seq, est, guid, s, 10000)
     assert seq.state == m.ST_IGNITION
     window_us = p.get(index("ign_confirm_ms")) * 1000
-    _fly_to(seq, est, guid, s, 10000 + window_us + 20000)
+    t = 10000 + window_us + 20000
+    _fly_to(seq, est, guid, s, t)
+    assert seq.state == m.ST_IGNITION and not seq.engine_on  # off before the relight
+    assert any(e[0] == m.EV_FAULT and e[4] == "ignition not confirmed: relight" for e in log.events)
+    _fly_to(seq, est, guid, s, t + 150000)
+    assert seq.engine_on  # relit
+    _fly_to(seq, est, guid, s, t + 150000 + window_us + 20000)
     assert seq.state == m.ST_ABORT
-    assert not seq.engine_on
+    assert not seq.engine_on and seq.legs_down
     assert any(e[0] == m.EV_FAULT and e[4] == "ignition not confirmed" for e in log.events)
+
+
+def test_late_thrust_inside_the_relight_window_still_lands_the_sequence():
+    p, est, guid, seq, log = _setup()
+    s = FakeSensors()
+    seq.arm()
+    est.alt_mm = 100000
+    est.vz_mmps = -200000
+    _fly_to(seq, est, guid, s, 0)
+    _fly_to(seq, est, guid, s, 10000)
+    window_us = p.get(index("ign_confirm_ms")) * 1000
+    _fly_to(seq, est, guid, s, 10000 + window_us + 20000)  # first window missed
+    _fly_to(seq, est, guid, s, 10000 + window_us + 200000)  # relit
+    s.flags |= m.SF_THRUST_SENSED
+    s.chamber_p_pm = 950
+    _fly_to(seq, est, guid, s, 10000 + window_us + 300000)
+    assert seq.state == m.ST_LANDING_BURN
+
+
+def _burning(p, est, guid, seq, s):
+    seq.arm()
+    est.alt_mm = 2000000
+    est.vz_mmps = -250000
+    _fly_to(seq, est, guid, s, 0)
+    while seq.state == m.ST_COAST:
+        est.alt_mm -= 100000
+        _fly_to(seq, est, guid, s, seq.t_us + 10000)
+    s.flags |= m.SF_THRUST_SENSED
+    s.chamber_p_pm = 1000
+    _fly_to(seq, est, guid, s, seq.t_us + 10000)
+    assert seq.state == m.ST_LANDING_BURN
+
+
+def test_thrust_shortfall_is_reported_after_its_persistence_time():
+    p, est, guid, seq, log = _setup()
+    s = FakeSensors()
+    _burning(p, est, guid, seq, s)
+    seq.thr_cmd_pm = 1000
+    s.chamber_p_pm = 800  # 20 % short
+    t0 = seq.t_us
+    ms = p.get(index("thrust_short_ms"))
+    t = t0
+    while t < t0 + (ms - 50) * 1000:
+        t += 10000
+        _fly_to(seq, est, guid, s, t)
+    assert not seq.shortfall
+    for k in range(10):
+        t += 10000
+        _fly_to(seq, est, guid, s, t)
+    assert seq.shortfall
+    faults = [e for e in log.events if e[0] == m.EV_FAULT and e[4] == "thrust shortfall"]
+    assert len(faults) == 1 and abs(faults[0][3] - 800) <= 1
+
+
+def test_absorbable_shortfall_keeps_flying():
+    p, est, guid, seq, log = _setup()
+    s = FakeSensors()
+    _burning(p, est, guid, seq, s)
+    seq.thr_cmd_pm = 700
+    s.chamber_p_pm = 500
+    est.vz_mmps = -50000
+    est.alt_mm = 1000000  # needs ~1.25 m/s^2 + g, far below full thrust
+    for k in range(60):
+        _fly_to(seq, est, guid, s, seq.t_us + 10000)
+    assert seq.shortfall and seq.state == m.ST_LANDING_BURN
+
+
+def test_shortfall_that_cannot_stop_in_time_diverts_with_full_thrust():
+    p, est, guid, seq, log = _setup()
+    s = FakeSensors()
+    _burning(p, est, guid, seq, s)
+    seq.thr_cmd_pm = 1000
+    s.chamber_p_pm = 300
+    guid.a_full_mmps2 = 12000  # what the weak engine really gives
+    est.vz_mmps = -250000
+    est.alt_mm = 1500000  # needs 20.8 m/s^2 + g
+    for k in range(60):
+        _fly_to(seq, est, guid, s, seq.t_us + 10000)
+    assert seq.state == m.ST_ABORT
+    from sequencer import ACTION_DIVERT
+    assert seq.action == ACTION_DIVERT and seq.engine_on
+
+
+def test_altimeter_gnss_disagreement_aborts_as_estimator_divergence():
+    p, est, guid, seq, log = _setup()
+    s = FakeSensors()
+    _burning(p, est, guid, seq, s)
+    s.alt_mm = 500000
+    s.gnss_z_mm = 500000 + p.get(index("est_div_mm")) + 1000
+    for k in range(100):
+        _fly_to(seq, est, guid, s, seq.t_us + 10000)
+    assert seq.state == m.ST_ABORT
+    assert any(e[0] == m.EV_FAULT and e[4] == "estimator divergence" for e in log.events)
 
 
 def test_arming_only_from_safe():
