@@ -1,0 +1,140 @@
+# The cyclic executive on the MicroPython VM with a fake board: commands,
+# persistence, fault containment, link loss.
+import os
+from protocol import messages as m
+from protocol.parameters import index
+import app as app_mod
+import params as params_mod
+from fake_board import FakeBoard, KEY
+
+
+def _fresh_dir():
+    # each test gets clean files: key provisioned, no persisted params/counter
+    for f in ("params.dat", "counter.dat"):
+        try:
+            os.remove(f)
+        except OSError:
+            pass
+    with open("hoverslam.key", "wb") as f:
+        f.write(KEY)
+
+
+def _armed_app():
+    _fresh_dir()
+    b = FakeBoard()
+    b.command(m.CMD_ARM)
+    b.command(m.CMD_ARM_CONFIRM)
+    a = app_mod.App(b, ())
+    return a, b
+
+
+def test_two_step_signed_arm_then_cycles_answer_every_step():
+    a, b = _armed_app()
+    for k in range(5):
+        b.sensors(k, k * 10000, alt_mm=900000)
+    a.run()
+    acts = b.of(m.ACTUATORS)
+    assert [x[0] for x in acts] == [0, 1, 2, 3, 4]
+    assert a.seq.state == m.ST_COAST
+
+
+def test_exception_in_a_cycle_ends_in_abort_with_engine_off_and_an_event():
+    a, b = _armed_app()
+    b.sensors(0, 0, alt_mm=900000)
+    b.sensors(1, 10000, alt_mm=900000)
+
+    def boom(s):
+        raise ValueError("injected")
+
+    def arm_fault(board):
+        a.est.update = boom
+        board.sensors(2, 20000, alt_mm=900000)
+        board.sensors(3, 30000, alt_mm=900000)
+
+    b.script.append(arm_fault)
+    a.run()
+    assert a.seq.state == m.ST_ABORT
+    evs = b.of(m.EVENT)
+    exc = [e for e in evs if e[1] == m.EV_EXCEPTION]
+    assert exc and exc[0][5].rstrip(b"\0") == b"ValueError"
+    acts = b.of(m.ACTUATORS)
+    assert acts[-1][5] & m.AF_ENGINE_ON == 0 and acts[-1][6] == m.ST_ABORT
+    assert [x[0] for x in acts][-1] == 3  # still answering after the fault
+
+
+def test_set_param_is_signed_range_checked_and_persisted():
+    _fresh_dir()
+    b = FakeBoard()
+    i = index("term_alt_mm")
+    b.command(m.CMD_SET_PARAM, i, 12345)
+    b.command(m.CMD_SET_PARAM, i, -5)              # out of range
+    b.command(m.CMD_SET_PARAM, i, 777, key=None)   # unsigned
+    b.command(m.CMD_SET_PARAM, 999, 1)             # unknown parameter
+    a = app_mod.App(b, ())
+    a.run()
+    acks = b.of(m.ACK)
+    assert [x[1] for x in acks] == [m.ACK_OK, m.NACK_BAD_VALUE, m.NACK_NO_TAG, m.NACK_BAD_PARAM]
+    assert a.params.get(i) == 12345
+    p2 = params_mod.Params()
+    assert p2.load() and p2.get(i) == 12345
+
+
+def test_params_hash_changes_with_a_value():
+    p = params_mod.Params()
+    h = p.hash32()
+    p.set(index("term_alt_mm"), 1)
+    assert p.hash32() != h
+    assert 0 <= h < (1 << 30)
+
+
+def test_link_lost_in_flight_aborts_with_engine_cut():
+    a, b = _armed_app()
+    b.sensors(0, 0, alt_mm=900000)
+    timeout_ms = a.params.get(index("link_timeout_ms"))
+
+    def go_quiet(board):
+        board.now_us += (timeout_ms + 100) * 1000
+
+    b.script.append(go_quiet)
+    a.run()
+    evs = b.of(m.EVENT)
+    assert any(e[1] == m.EV_LINK_LOST for e in evs)
+    assert a.seq.state == m.ST_ABORT
+    assert b.of(m.ACTUATORS)[-1][5] & m.AF_ENGINE_ON == 0
+
+
+def test_arm_confirm_outside_the_window_is_refused():
+    _fresh_dir()
+    b = FakeBoard()
+    b.command(m.CMD_ARM)
+
+    def late(board):
+        board.now_us += 2500 * 1000
+        board.command(m.CMD_ARM_CONFIRM)
+
+    b.script.append(late)
+    a = app_mod.App(b, ())
+    a.run()
+    acks = b.of(m.ACK)
+    assert [x[1] for x in acks] == [m.ACK_OK, m.NACK_TIMEOUT]
+    assert a.seq.state == m.ST_SAFE
+
+
+def test_armed_without_sensors_disarms_after_the_timeout():
+    a, b = _armed_app()
+
+    def wait(board):
+        board.now_us += (a.params.get(index("arm_timeout_ms")) + 10) * 1000
+
+    b.script.append(wait)
+    a.run()
+    assert a.seq.state == m.ST_SAFE
+
+
+def test_unix_board_ticks_wrap_at_2_pow_30_like_rp2():
+    import board_unix
+    a = (1 << 30) - 10
+    b = 5  # 15 us later, after the wrap
+    assert board_unix.ticks_diff(b, a) == 15
+    assert board_unix.ticks_diff(a, b) == -15
+    assert board_unix.ticks_us() < (1 << 30)
