@@ -28,6 +28,7 @@ _P_G = index("gravity_mmps2")
 _P_DIVX = index("divert_x_mm")
 _P_DIVY = index("divert_y_mm")
 _P_ARM_TO = index("arm_timeout_ms")
+_P_ROLL_KD = index("roll_kd_pm")
 _FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 _BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 
@@ -38,7 +39,7 @@ class App:
         self.params = params_mod.Params()
         self.params.load()
         self.link = Link(board)
-        self.est = Estimator(self.params.values[_P_G])
+        self.est = Estimator(self.params)
         self.guid = Guidance(self.params)
         self.att = Attitude(self.params)
         self.seq = Sequencer(self.params, self.emit)
@@ -128,8 +129,13 @@ class App:
             self.att.update(est, guid.tilt_x_cmd_urad, guid.tilt_y_cmd_urad, dt_us, s.chamber_p_pm)
             gp = self.att.gimbal_pitch_urad
             gy = self.att.gimbal_yaw_urad
+        roll = 0
+        if st in _FLYING:
+            # hold roll: damp the roll rate with whatever roll authority the vehicle has
+            roll = -(est.roll_rate_uradps // 1000) * self.params.values[_P_ROLL_KD] // 1000
+            roll = 1000 if roll > 1000 else (-1000 if roll < -1000 else roll)
         flags = (m.AF_ENGINE_ON if seq.engine_on else 0) | (m.AF_LEGS_DOWN if seq.legs_down else 0)
-        self.link.send_actuators(step, thr if seq.engine_on else 0, gp, gy, 0, flags, st)
+        self.link.send_actuators(step, thr if seq.engine_on else 0, gp, gy, roll, flags, st)
         c = b.ticks_diff(b.ticks_us(), t0)
         self.in_cycle = False
         self.cycle_us = c
@@ -185,7 +191,6 @@ class App:
                     status = m.NACK_BAD_VALUE
                 else:
                     result = value
-                    self.est.g = self.params.values[_P_G]
                     self.guid.reset()
                     self.params.save()
                     self.emit(m.EV_PARAM, seq.state, seq.state, value, params_mod.TABLE[pid][0])

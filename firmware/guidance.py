@@ -1,12 +1,13 @@
 """Landing guidance: when to light the engine and how hard to push.
 
-Vertical: the constant-deceleration (hoverslam) law a = (v^2 - v_td^2) / 2h + g,
+Vertical: the constant-deceleration (hoverslam) law a = v^2 / 2(h + aim) + g,
 turned into a throttle clamped to [floor, 1] with the full-thrust acceleration
 measured from the accelerometer and chamber pressure once the engine burns.
 Ignition when the burn from the predicted point (one ignition lead time ahead)
 would need `ign_margin_pm` of full thrust, so a shortfall can still be absorbed.
 Lateral: a PD on position and velocity gives an acceleration, turned into a
-tilt target for the attitude loop.  Solid motors: ignition height only.
+tilt target for the attitude loop.  Solid motors: ignition height only,
+h = -v t_b + K with K = g t_b^2 / 2 - (t_b I - J) / m from the thrust curve.
 All integer fixed point: mm, mm/s, mm/s^2, urad, per mille.
 """
 from micropython import const
@@ -22,31 +23,41 @@ _P_LATKP = index("lat_kp_pm")
 _P_LATKD = index("lat_kd_pm")
 _P_G = index("gravity_mmps2")
 _P_SOLID = index("solid")
-_P_SOLID_ALT = index("solid_ign_alt_mm")
-_P_SOLID_VZ = index("solid_ref_vz_mmps")
+_P_SOLID_TB = index("solid_burn_ms")
+_P_SOLID_K = index("solid_k_mm")
 
 
 class Guidance:
     def __init__(self, params):
         self.p = params.values
-        self.a_full_mmps2 = self.p[_P_AMAX]
+        self.reset()
         self.accel_cmd_mmps2 = 0
         self.throttle_pm = 1000
         self.tilt_x_cmd_urad = 0
         self.tilt_y_cmd_urad = 0
 
     def reset(self):
-        self.a_full_mmps2 = self.p[_P_AMAX]
+        p = self.p
+        self.a_full_mmps2 = p[_P_AMAX]
+        # aim point below ground giving td_vz at contact on the planned burn
+        a_plan = p[_P_AMAX] * p[_P_MARGIN] // 1000 - p[_P_G]
+        if a_plan < 1000:
+            a_plan = 1000
+        vtd = p[_P_TDVZ]
+        self.aim_mm = vtd * vtd // (2 * a_plan)
 
     def needed_accel(self, alt_mm, vz_mmps):
-        """Upward acceleration (mm/s^2) to reach td speed at the ground."""
+        """Upward acceleration (mm/s^2) of the constant-deceleration burn that
+        reaches zero speed `aim_mm` below the ground, i.e. touches down at
+        about td_vz.  Along that burn v^2 / (h + aim) stays constant, so the
+        throttle does not collapse onto its floor in the last metres (a vehicle
+        that cannot hover would stop above the pad and climb)."""
         p = self.p
-        h_cm = alt_mm // 10
+        h_cm = (alt_mm + self.aim_mm) // 10
         if h_cm < 1:
             h_cm = 1
         v_cms = vz_mmps // 10
-        vtd_cms = p[_P_TDVZ] // 10
-        a_net = (v_cms * v_cms - vtd_cms * vtd_cms) * 5 // h_cm  # (cm^2/s^2)/(2 cm) -> mm/s^2
+        a_net = v_cms * v_cms * 5 // h_cm  # (cm^2/s^2) / (2 cm) -> mm/s^2
         if vz_mmps > 0:
             a_net = 0  # climbing: no braking needed
         return a_net + p[_P_G]
@@ -54,12 +65,15 @@ class Guidance:
     def should_ignite(self, est):
         p = self.p
         if p[_P_SOLID]:
-            # solid motor: scale the reference ignition height by (v / v_ref)^2
-            vref = p[_P_SOLID_VZ]
-            if vref == 0:
+            # solid motor: burnout at the ground with zero speed needs ignition at
+            # h = -v t_b + K (K from the thrust curve's impulse and first moment);
+            # compare at the point where the motor will really light
+            lead = p[_P_LEAD]
+            v = est.vz_mmps
+            if v >= 0:
                 return False
-            h_ign = p[_P_SOLID_ALT] * (est.vz_mmps // 10) // (vref // 10) * (est.vz_mmps // 10) // (vref // 10)
-            return est.alt_mm <= h_ign
+            h_ign = -v * p[_P_SOLID_TB] // 1000 + p[_P_SOLID_K]
+            return est.alt_mm + v * lead // 1000 <= h_ign
         lead = p[_P_LEAD]
         alt_pred = est.alt_mm + est.vz_mmps * lead // 1000
         need = self.needed_accel(alt_pred, est.vz_mmps)

@@ -2,8 +2,8 @@
 
 SAFE -> ARMED (two-step signed arm) -> COAST (attitude hold, engine off)
 -> IGNITION (guidance says go; thrust must be sensed within ign_confirm_ms)
--> LANDING_BURN (throttle guidance) -> TERMINAL (below term_alt: legs down,
-vertical attitude) -> TOUCHDOWN (leg contact: engine off) -> SAFED.
+-> LANDING_BURN (throttle guidance; legs deploy below legs_alt) -> TERMINAL
+(below term_alt: vertical attitude) -> TOUCHDOWN (leg contact: engine off) -> SAFED.
 
 Faults and what the vehicle does about them (also in README.md):
   ignition not confirmed   relight (up to relight_max), then ABORT/cut
@@ -26,6 +26,7 @@ from protocol.messages import (ST_SAFE, ST_ARMED, ST_COAST, ST_IGNITION, ST_LAND
 
 _P_CONFIRM = index("ign_confirm_ms")
 _P_TERM = index("term_alt_mm")
+_P_LEGS = index("legs_alt_mm")
 _P_TILT_ABORT = index("tilt_abort_urad")
 _P_BURN_TO = index("burn_timeout_ms")
 _P_COAST_TO = index("coast_timeout_ms")
@@ -34,12 +35,14 @@ _P_SHORT_MS = index("thrust_short_ms")
 _P_DIV_MM = index("est_div_mm")
 _P_DIV_MS = index("est_div_ms")
 _P_RELIGHTS = index("relight_max")
+_P_LEAD = index("ign_lead_ms")
 # built once: a tuple of imported names in an expression is rebuilt (allocated) on every use
 _ATTITUDE_WATCH = (ST_COAST, ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)
 _NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
 _TOUCHDOWN_MS = const(500)   # engine off and settled before SAFED
 _THRUST_PM = const(300)      # chamber pressure that counts as burning
-_RELIGHT_OFF_MS = const(100)  # engine off this long between relight attempts
+_RELIGHT_OFF_MS = const(100)
+_THR_LAG_MS = const(300)      # the engine follows throttle commands about this slowly  # engine off this long between relight attempts
 _ABORT_TO_MS = const(120000)  # an ABORT that never reaches the ground still ends: engine off
 
 ACTION_NONE = const(0)
@@ -63,6 +66,7 @@ class Sequencer:
         self.shortfall = False
         self.div_since_us = -1
         self.thr_cmd_pm = 1000
+        self.thr_ref_pm = 0   # what the engine should deliver by now, given its lag
 
     def go(self, state, reason, arg=0):
         prev = self.state
@@ -130,6 +134,8 @@ class Sequencer:
             elif st == ST_LANDING_BURN and est.alt_mm < p[_P_TERM]:
                 self.legs_down = True
                 self.go(ST_TERMINAL, "terminal altitude", est.alt_mm)
+            elif not self.legs_down and est.alt_mm < p[_P_LEGS]:
+                self.legs_down = True
             elif self.in_state_ms() > p[_P_BURN_TO]:
                 self.abort("burn timeout")
             else:
@@ -158,6 +164,7 @@ class Sequencer:
                 self.t_state_us = self.t_us  # a fresh confirm window
             return
         if s.flags & SF_THRUST_SENSED and s.chamber_p_pm >= _THRUST_PM:
+            self.thr_ref_pm = s.chamber_p_pm
             self.go(ST_LANDING_BURN, "thrust confirmed", self.in_state_ms())
         elif self.in_state_ms() > p[_P_CONFIRM]:
             if self.relights < p[_P_RELIGHTS]:
@@ -169,8 +176,22 @@ class Sequencer:
                 self.abort("ignition not confirmed", self.in_state_ms())
 
     def _thrust_check(self, s, est, guid, p):
-        """Sensed thrust well below commanded for thrust_short_ms: shortfall."""
-        want = self.thr_cmd_pm
+        """Sensed thrust well below what the engine should deliver for
+        thrust_short_ms: shortfall.  The reference follows throttle-ups with
+        the engine's lag and throttle-downs at once, so transients don't count;
+        the first ign_lead_ms of the burn (spool-up) are not judged."""
+        cmd = self.thr_cmd_pm
+        ref = self.thr_ref_pm
+        dt_ms = est.dt_us // 1000
+        if cmd <= ref:
+            ref = cmd
+        else:
+            ref += (cmd - ref) * dt_ms // _THR_LAG_MS
+        self.thr_ref_pm = ref
+        if self.state == ST_LANDING_BURN and self.in_state_ms() < p[_P_LEAD]:
+            self.short_since_us = -1
+            return
+        want = ref
         if s.chamber_p_pm * 1000 < p[_P_SHORT_PM] * want:
             if self.short_since_us < 0:
                 self.short_since_us = self.t_us

@@ -14,7 +14,8 @@ TABLE = (
     ("ign_margin_pm", 850, 300, 1000),          # ignite when the burn needs this fraction of full thrust
     ("ign_lead_ms", 400, 0, 5000),              # ignition delay + spool-up to anticipate
     ("ign_confirm_ms", 1500, 50, 10000),        # thrust must be sensed within this window
-    ("term_alt_mm", 40000, 0, 1000000),         # start of the terminal phase (legs down)
+    ("term_alt_mm", 40000, 0, 1000000),         # start of the terminal phase (vertical attitude)
+    ("legs_alt_mm", 300000, 0, 10000000),       # deploy the legs below this height
     ("td_vz_mmps", 1000, 0, 10000),             # target descent speed at touchdown
     ("tilt_abort_urad", 500000, 10000, 1570000),  # attitude limit (abort beyond)
     ("tilt_cmd_max_urad", 87000, 0, 500000),    # lateral guidance tilt limit
@@ -29,8 +30,8 @@ TABLE = (
     ("link_timeout_ms", 500, 10, 60000),
     ("gravity_mmps2", 9807, 0, 30000),
     ("solid", 0, 0, 1),                         # 1: solid motor, ignition timing only
-    ("solid_ign_alt_mm", 0, 0, 10000000),       # solid motor: ignition height at the reference speed
-    ("solid_ref_vz_mmps", 0, -1000000, 0),      # ... and that reference vertical speed
+    ("solid_burn_ms", 0, 0, 100000),            # solid motor: burn time t_b
+    ("solid_k_mm", 0, -10000000, 10000000),     # ... and K: ignition height h = -v t_b + K
     ("burn_timeout_ms", 60000, 1000, 600000),   # longest landing burn before it counts as hung
     ("coast_timeout_ms", 120000, 1000, 3600000),
     ("thrust_short_pm", 850, 0, 1000),          # sensed thrust below this fraction of commanded ...
@@ -41,6 +42,10 @@ TABLE = (
     ("divert_y_mm", 0, -10000000, 10000000),
     ("relight_max", 1, 0, 5),                   # relight attempts after an unconfirmed ignition
     ("arm_timeout_ms", 60000, 1000, 3600000),   # armed but no SENSORS this long: disarm
+    ("gnss_latency_ms", 100, 0, 600),           # age of a GNSS fix when it arrives
+    ("est_gnss_k_pm", 300, 0, 1000),            # estimator: share of a GNSS innovation taken per fix
+    ("est_alt_k_pm", 300, 0, 1000),             # ... of an altimeter innovation per sample
+    ("roll_kd_pm", 0, 0, 1000000),              # roll rate damping: roll_pm per rad/s x1000
 )
 
 

@@ -13,15 +13,29 @@ from fw_fakes import FakeSensors, EventLog
 def _setup():
     p = params_mod.Params()
     log = EventLog()
-    return p, Estimator(), Guidance(p), Sequencer(p, log), log
+    return p, Estimator(p), Guidance(p), Sequencer(p, log), log
 
 
 def test_needed_accel_matches_hoverslam_relation():
     p, est, guid, seq, log = _setup()
     p.set(index("td_vz_mmps"), 0)
+    guid.reset()
+    assert guid.aim_mm == 0
     # v = 100 m/s, h = 1000 m -> v^2 / 2h = 5 m/s^2, plus g
     a = guid.needed_accel(1000000, -100000)
     assert abs(a - (5000 + 9807)) <= 2, a
+
+
+def test_aim_point_gives_the_touchdown_speed_on_the_planned_burn():
+    p, est, guid, seq, log = _setup()
+    a_plan = p.get(index("accel_max_mmps2")) * p.get(index("ign_margin_pm")) // 1000 - 9807
+    vtd = p.get(index("td_vz_mmps"))
+    # on the planned burn, at the ground: v^2 = 2 a_plan aim
+    assert abs(2 * a_plan * guid.aim_mm - vtd * vtd) <= 2 * a_plan
+    # and the ratio v^2 / (h + aim) is what keeps the burn's deceleration constant
+    a1 = guid.needed_accel(1000000, -100000)
+    a2 = guid.needed_accel(250000 - guid.aim_mm * 3 // 4, -50000)
+    assert abs(a1 - a2) < 30, (a1, a2)
 
 
 def test_throttle_is_clamped_to_floor_and_full():
@@ -133,6 +147,13 @@ def _burning(p, est, guid, seq, s):
     s.chamber_p_pm = 1000
     _fly_to(seq, est, guid, s, seq.t_us + 10000)
     assert seq.state == m.ST_LANDING_BURN
+    est.dt_us = 10000
+    seq.thr_cmd_pm = 1000
+    # past the spool-up grace period, engine delivering what it is asked
+    t_end = seq.t_us + (p.get(index("ign_lead_ms")) + 50) * 1000
+    while seq.t_us < t_end:
+        _fly_to(seq, est, guid, s, seq.t_us + 10000)
+    assert not seq.shortfall
 
 
 def test_thrust_shortfall_is_reported_after_its_persistence_time():
@@ -236,7 +257,7 @@ def test_pid_gimbal_scales_inversely_with_thrust():
 
 
 def test_estimator_integrates_gyro_into_tilt():
-    est = Estimator()
+    est = Estimator(params_mod.Params())
     s = FakeSensors(gyro_y_urads=100000)  # 0.1 rad/s about +y: lean toward +x grows
     for k in range(101):
         s.t_us = k * 10000
@@ -246,7 +267,7 @@ def test_estimator_integrates_gyro_into_tilt():
 
 
 def test_estimator_dead_reckons_vertical_speed_in_gnss_dropout():
-    est = Estimator()
+    est = Estimator(params_mod.Params())
     s = FakeSensors(accel_z_mmps2=19807, gnss_vz_mmps=-50000)
     s.t_us = 0
     est.update(s)
