@@ -23,6 +23,8 @@ _P_LATKP = index("lat_kp_pm")
 _P_LATKD = index("lat_kd_pm")
 _P_G = index("gravity_mmps2")
 _P_SOLID = index("solid")
+_P_AERO = index("aero_k_upm")
+_MIN_AUTH = const(1500)  # mm/s^2 per rad: below this, leaning does not move the vehicle
 _P_SOLID_TB = index("solid_burn_ms")
 _P_SOLID_K = index("solid_k_mm")
 
@@ -98,20 +100,43 @@ class Guidance:
         self.throttle_pm = thr
         return thr
 
+    def lateral_authority(self, est):
+        """Sideways acceleration per radian of lean (mm/s^2): thrust pulls the
+        way the vehicle leans, the air pushes the other way with a force that
+        grows with V^2.  At high dynamic pressure the aero term wins and the
+        lean must be reversed (a tail-first stage weathervanes)."""
+        a_thr = est.accel_z_mmps2
+        v_ms = (est.vz_mmps if est.vz_mmps > 0 else -est.vz_mmps) // 1000
+        h_m = est.alt_mm // 1000
+        dens_pm = 1000 - h_m * 96 // 1000  # density falls ~9.6 % per km near the ground
+        if dens_pm < 100:
+            dens_pm = 100
+        aero = self.p[_P_AERO] * v_ms * v_ms // 1000 * dens_pm // 1000
+        return a_thr - aero
+
     def lateral(self, est, vertical_only, target_x_mm=0, target_y_mm=0):
+        """Tilt targets that move the vehicle toward the target point."""
         p = self.p
         if vertical_only:
             self.tilt_x_cmd_urad = 0
             self.tilt_y_cmd_urad = 0
             return
-        a_thr = est.accel_z_mmps2
-        if a_thr < 1000:
-            a_thr = 1000
+        auth = self.lateral_authority(est)
         lim = p[_P_TILTMAX]
+        if auth * 2 < est.accel_z_mmps2 or auth < _MIN_AUTH:
+            # the air has more say than the engine: fly at zero angle of attack
+            # (tail into the descent, as the stage weathervanes anyway) rather
+            # than saturate the gimbal fighting the aerodynamic moment
+            vz = -est.vz_mmps if est.vz_mmps < -1000 else 1000
+            tx = -est.vx_mmps * 1000 // vz * 1000
+            ty = -est.vy_mmps * 1000 // vz * 1000
+            self.tilt_x_cmd_urad = lim if tx > lim else (-lim if tx < -lim else tx)
+            self.tilt_y_cmd_urad = lim if ty > lim else (-lim if ty < -lim else ty)
+            return
         # mm * (1/s^2 x1000) / 1000 -> mm/s^2
         ax = -((est.x_mm - target_x_mm) // 10 * p[_P_LATKP] // 100 + est.vx_mmps * p[_P_LATKD] // 1000)
         ay = -((est.y_mm - target_y_mm) // 10 * p[_P_LATKP] // 100 + est.vy_mmps * p[_P_LATKD] // 1000)
-        tx = ax * 1000 // a_thr * 1000
-        ty = ay * 1000 // a_thr * 1000
+        tx = ax * 1000 // auth * 1000
+        ty = ay * 1000 // auth * 1000
         self.tilt_x_cmd_urad = lim if tx > lim else (-lim if tx < -lim else tx)
         self.tilt_y_cmd_urad = lim if ty > lim else (-lim if ty < -lim else ty)

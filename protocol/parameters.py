@@ -46,6 +46,8 @@ TABLE = (
     ("est_gnss_k_pm", 300, 0, 1000),            # estimator: share of a GNSS innovation taken per fix
     ("est_alt_k_pm", 300, 0, 1000),             # ... of an altimeter innovation per sample
     ("roll_kd_pm", 0, 0, 1000000),              # roll rate damping: roll_pm per rad/s x1000
+    ("aero_k_upm", 0, 0, 100000000),            # sea-level 0.5 rho S CN_alpha / m, 1/m x1e6: aero
+                                                # side force per rad of lean is aero_k V^2
 )
 
 
