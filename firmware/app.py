@@ -60,6 +60,8 @@ class App:
         self.ev_n = 0
         self.ev_lost = 0
         self.in_cycle = False
+        self.last_act = [0, 0, 0, 0, 0, 0, 0]  # the last ACTUATORS, for a repeated SENSORS
+        self.repeats = 0
 
     # --- reporting --------------------------------------------------------
     def emit(self, code, s_from, s_to, arg, text):
@@ -135,7 +137,17 @@ class App:
             roll = -(est.roll_rate_uradps // 1000) * self.params.values[_P_ROLL_KD] // 1000
             roll = 1000 if roll > 1000 else (-1000 if roll < -1000 else roll)
         flags = (m.AF_ENGINE_ON if seq.engine_on else 0) | (m.AF_LEGS_DOWN if seq.legs_down else 0)
-        self.link.send_actuators(step, thr if seq.engine_on else 0, gp, gy, roll, flags, st)
+        if not seq.engine_on:
+            thr = 0
+        la = self.last_act
+        la[0] = step
+        la[1] = thr
+        la[2] = gp
+        la[3] = gy
+        la[4] = roll
+        la[5] = flags
+        la[6] = st
+        self.link.send_actuators(step, thr, gp, gy, roll, flags, st)
         c = b.ticks_diff(b.ticks_us(), t0)
         self.in_cycle = False
         self.cycle_us = c
@@ -266,6 +278,14 @@ class App:
             if mid == m.SENSORS:
                 self.last_rx_tick = b.ticks_us()
                 self.link_lost = False
+                if self.cycles and link.sensors.step == self.step:
+                    # the host repeated a step whose answer it lost: answer the
+                    # same again without running the cycle twice (so a lossy
+                    # link cannot change what the vehicle does)
+                    self.repeats += 1
+                    la = self.last_act
+                    link.send_actuators(la[0], la[1], la[2], la[3], la[4], la[5], la[6])
+                    continue
                 try:
                     self.cycle()
                 except Exception as e:  # noqa: BLE001 - any fault must end in a safe state

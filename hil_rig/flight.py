@@ -6,7 +6,8 @@ the loop in lockstep.  The verdict comes from the plant, never the firmware.
 """
 from dataclasses import dataclass, field
 
-from host.loop import fly_lockstep
+from host.linkfaults import FaultyPort, LinkFaults
+from host.loop import closure_stats, fly_lockstep, fly_realtime
 from host.plant import Plant, load_vehicle
 from protocol import messages as m
 
@@ -38,7 +39,10 @@ class FlightReport:
 
 def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                heap=PICO_HEAP, max_time_s=None, step_timeout_s=2.0, initial=None, wind=None,
-               on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None):
+               on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None,
+               pace="lockstep", speed=None, link_faults=None):
+    """Fly once.  pace: "lockstep" (speed: None = flat out, N = N x real time)
+    or "realtime".  link_faults: a host.linkfaults.LinkFaults to inject."""
     veh = load_vehicle(vehicle)
     plant = Plant(veh, seed=seed, faults=faults, wind=wind, initial=initial)
     params = firmware_params(veh, initial=initial)
@@ -46,17 +50,33 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
         params.update(param_overrides)
     if max_time_s is None:
         max_time_s = getattr(veh, "max_flight_s", 180.0)
+    if pace not in ("lockstep", "realtime"):
+        raise ValueError(f"pace must be lockstep or realtime, not {pace!r}")
     with Session(make_target(target, heap, key=key), on_tx=on_tx, on_rx=on_rx) as s:
         s.configure(params)
         s.arm()
-        loop = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
-                            step_timeout_s=step_timeout_s, on_step=on_step)
+        fport = None
+        if link_faults is not None and link_faults.active:
+            fport = FaultyPort(s.link.port, link_faults)
+            s.link.port = fport  # faults only after the handshake and arming
+        if pace == "lockstep":
+            loop = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
+                                step_timeout_s=step_timeout_s, on_step=on_step, speed=speed,
+                                faulty_port=fport)
+        else:
+            loop = fly_realtime(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
+                                on_step=on_step, faulty_port=fport)
         dt = 1.0 / rate_hz
         events = [(e["step"] * dt, m.EVENT_NAMES.get(e["code"], str(e["code"])), e["state_from"],
                    e["state_to"], e["arg"], e["text"]) for e in s.link.events]
+        st = s.link.status[-1].fields if s.link.status else {}
         link = {"bytes_rx": s.link.bytes_rx, "bytes_tx": s.link.bytes_tx,
                 "frames_tx": s.link.frames_tx, "frames_rx": s.link.reader.decoder.frames,
-                "drops": s.link.drop_counts(), "status_last": s.link.status[-1].fields if s.link.status else {}}
+                "host_drops": s.link.drop_counts(),
+                "board_frames_rx": st.get("rx_frames"), "board_drops": st.get("rx_drops"),
+                "retries": loop.retries, "late": loop.late, "misses": loop.misses,
+                "overruns": loop.overruns, "closure": closure_stats(loop.closure_ns),
+                "injected": dict(fport.counts) if fport else {}, "status_last": st}
         hello = s.hello
     return FlightReport(vehicle=veh.name, seed=seed, rate_hz=rate_hz, target=target,
                         verdict=plant.verdict(), loop=loop, hello=hello, events=events,

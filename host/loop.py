@@ -1,19 +1,32 @@
 """The closed loop, in one place: plant -> sensors -> SENSORS -> firmware
 -> ACTUATORS -> plant.
 
-Lockstep pacing: sim time advances only when the firmware has answered step
-k; a missing answer fails the run after `step_timeout_s` instead of hanging.
+Two pacings:
+- lockstep: sim time advances only when the firmware has answered step k.
+  A lost answer is asked for again (the firmware repeats its last ACTUATORS
+  for a repeated step, without running the cycle twice), and a firmware that
+  stays silent fails the run after `step_timeout_s` instead of hanging.
+  `speed` caps the pace at N x real time (None: as fast as it goes).  The
+  firmware sees only sim time, so the same seed gives the same flight at any
+  speed.
+- realtime: the plant runs on the wall clock; SENSORS go out every control
+  period whatever happened, ACTUATORS are applied when they arrive (to the
+  physics step), so latency is part of the test; answers that arrive after
+  the next tick are late, ticks without an answer are deadline misses.
+
 The plant is anything with the facade of host.plant.Plant (sensors, command,
-advance, done, verdict, truth).
+advance, done, truth, step_s).
 """
+import math
 import time
 from dataclasses import dataclass, field
 
+from host.errors import LinkTimeout
 from protocol import messages as m
 from protocol.hostcodec import spec
 
-_ACT = spec("ACTUATORS")
 _SENS = spec("SENSORS")
+_ACT_ID = spec("ACTUATORS").msg_id
 
 
 @dataclass
@@ -33,21 +46,53 @@ class Trace:
 
 @dataclass
 class LoopResult:
+    pace: str
+    rate_hz: int
     steps: int
     sim_time_s: float
     wall_time_s: float
     closure_ns: list
     trace: Trace
     final_state: int
-    ended_by: str  # "plant" (touchdown/crash settled), "time limit"
+    ended_by: str          # "plant" (touchdown or crash, settled) or "time limit"
+    retries: int = 0       # lockstep: SENSORS sent again after a lost answer
+    late: int = 0          # realtime: answers that came after the next tick
+    misses: int = 0        # realtime: ticks whose answer had not come by then
+    overruns: int = 0      # realtime: ticks the host itself started late
 
     @property
     def rtf(self):
         return self.sim_time_s / self.wall_time_s if self.wall_time_s > 0 else 0.0
 
+    @property
+    def miss_rate(self):
+        return self.misses / self.steps if self.steps else 0.0
+
+
+def _apply(plant, a):
+    flags = a["flags"]
+    plant.command(a["throttle_pm"] * 1e-3, a["gimbal_pitch_urad"] * 1e-6,
+                  a["gimbal_yaw_urad"] * 1e-6, a["roll_pm"] * 1e-3,
+                  bool(flags & m.AF_ENGINE_ON), bool(flags & m.AF_LEGS_DOWN))
+
+
+def _record(trace, plant, a):
+    tr = plant.truth()
+    trace.t_s.append(plant.t_s)
+    trace.alt_m.append(tr["z_m"])
+    trace.vz_mps.append(tr["vz_mps"])
+    trace.x_m.append(tr["x_m"])
+    trace.y_m.append(tr["y_m"])
+    trace.tilt_deg.append(tr["tilt_deg"])
+    trace.throttle_frac.append(tr["throttle_frac"])
+    trace.gimbal_pitch_rad.append(a["gimbal_pitch_urad"] * 1e-6)
+    trace.gimbal_yaw_rad.append(a["gimbal_yaw_urad"] * 1e-6)
+    trace.state.append(a["state"])
+
 
 def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
-                 settle_s=1.0, on_step=None, trace_every=1):
+                 settle_s=1.0, on_step=None, trace_every=1, speed=None, retry_s=0.05,
+                 faulty_port=None):
     """Run the loop until the plant says done (then `settle_s` more) or max_time_s."""
     dt_s = 1.0 / rate_hz
     k = 0
@@ -56,35 +101,40 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     state = m.ST_SAFE
     done_at = None
     ended_by = "time limit"
+    retries = 0
     t_wall0 = time.perf_counter()
     while plant.t_s < max_time_s:
-        si = plant.sensors(k)
+        if faulty_port is not None:
+            faulty_port.set_time(plant.t_s)
+        frame = link.writer.frame(_SENS.msg_id, _SENS.from_si(plant.sensors(k)))
         t0 = time.perf_counter_ns()
-        link.send("SENSORS", _SENS.from_si(si))
-        act = link.await_message("ACTUATORS", lambda f, k=k: f["step"] == k, step_timeout_s)
+        link.write(frame)
+        deadline = time.monotonic() + step_timeout_s
+        while True:
+            try:
+                act = link.await_message("ACTUATORS", lambda f, k=k: f["step"] == k,
+                                         min(retry_s, max(0.001, deadline - time.monotonic())))
+                break
+            except LinkTimeout:
+                if time.monotonic() >= deadline:
+                    raise LinkTimeout(f"no ACTUATORS from the board within {step_timeout_s:.1f} s "
+                                      f"(step {k}, sim time {plant.t_s:.2f} s)") from None
+                retries += 1
+                link.write(frame)  # same bytes again: the firmware answers a repeat from memory
         closure.append(time.perf_counter_ns() - t0)
         a = act.fields
-        flags = a["flags"]
         state = a["state"]
-        plant.command(a["throttle_pm"] * 1e-3, a["gimbal_pitch_urad"] * 1e-6,
-                      a["gimbal_yaw_urad"] * 1e-6, a["roll_pm"] * 1e-3,
-                      bool(flags & m.AF_ENGINE_ON), bool(flags & m.AF_LEGS_DOWN))
+        _apply(plant, a)
         if k % trace_every == 0:
-            tr = plant.truth()
-            trace.t_s.append(plant.t_s)
-            trace.alt_m.append(tr["z_m"])
-            trace.vz_mps.append(tr["vz_mps"])
-            trace.x_m.append(tr["x_m"])
-            trace.y_m.append(tr["y_m"])
-            trace.tilt_deg.append(tr["tilt_deg"])
-            trace.throttle_frac.append(tr["throttle_frac"])
-            trace.gimbal_pitch_rad.append(a["gimbal_pitch_urad"] * 1e-6)
-            trace.gimbal_yaw_rad.append(a["gimbal_yaw_urad"] * 1e-6)
-            trace.state.append(state)
+            _record(trace, plant, a)
         if on_step is not None:
             on_step(k, plant, a)
         plant.advance(dt_s)
         k += 1
+        if speed:
+            ahead = plant.t_s / speed - (time.perf_counter() - t_wall0)
+            if ahead > 0:
+                time.sleep(ahead)
         if plant.done:
             if done_at is None:
                 done_at = plant.t_s
@@ -93,5 +143,118 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                 break
     wall = time.perf_counter() - t_wall0
     link.pump()
-    return LoopResult(steps=k, sim_time_s=plant.t_s, wall_time_s=wall, closure_ns=closure,
-                      trace=trace, final_state=state, ended_by=ended_by)
+    return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
+                      wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
+                      ended_by=ended_by, retries=retries)
+
+
+def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_step=None,
+                 trace_every=1, silence_s=2.0, faulty_port=None):
+    """The plant on the wall clock; the firmware must keep up."""
+    dt_s = 1.0 / rate_hz
+    phys = plant.step_s
+    sent = {}          # step -> perf_counter_ns when SENSORS went out
+    closure = []
+    trace = Trace()
+    state = m.ST_SAFE
+    late = misses = overruns = 0
+    answered = -1      # highest step answered
+    last_a = None
+    done_at = None
+    ended_by = "time limit"
+    k = 0
+    t_wall0 = time.perf_counter()
+    last_rx = t_wall0
+    while plant.t_s < max_time_s:
+        tick = t_wall0 + k * dt_s
+        now = time.perf_counter()
+        if now - tick > dt_s:
+            overruns += 1  # the host itself fell behind (a stall): keep the sim clock honest
+        if faulty_port is not None:
+            faulty_port.set_time(now - t_wall0)
+        if k > 0 and answered < k - 1:
+            misses += 1
+        link.write(link.writer.frame(_SENS.msg_id, _SENS.from_si(plant.sensors(k))))
+        sent[k] = time.perf_counter_ns()
+        sent.pop(k - 64, None)
+        t_plant = 0.0  # sim time of this period already integrated
+        next_tick = tick + dt_s
+        while True:
+            now = time.perf_counter()
+            if now >= next_tick:
+                break
+            link.pump(min(next_tick - now, 0.005))
+            inbox = link.inbox
+            got = False
+            for msg in inbox:
+                if msg.msg_id != _ACT_ID:
+                    continue
+                a = msg.fields
+                j = a["step"]
+                t_sent = sent.get(j)
+                if t_sent is not None:
+                    closure.append(msg.t_host_ns - t_sent)
+                if j < k:
+                    late += 1
+                if j > answered:
+                    answered = j
+                    last_a = a
+                    got = True
+            if inbox:
+                inbox.clear()
+                last_rx = time.perf_counter()
+            if got:
+                # the old command held until the answer arrived, to the physics step
+                into = min(dt_s, time.perf_counter() - tick)
+                n = int(into / phys) * phys
+                if n > t_plant + 1e-12:
+                    plant.advance(n - t_plant)
+                    t_plant = n
+                state = last_a["state"]
+                _apply(plant, last_a)
+        if t_plant < dt_s - 1e-12:
+            plant.advance(dt_s - t_plant)
+        if last_a is not None:
+            if k % trace_every == 0:
+                _record(trace, plant, last_a)
+            if on_step is not None:
+                on_step(k, plant, last_a)
+        k += 1
+        if time.perf_counter() - last_rx > silence_s:
+            link.pump()
+            if link.liveness:
+                link.liveness()
+            raise LinkTimeout(f"the board has been silent for {silence_s:.1f} s (real-time run, "
+                              f"sim time {plant.t_s:.2f} s)")
+        if plant.done:
+            if done_at is None:
+                done_at = plant.t_s
+            if plant.t_s - done_at >= settle_s:
+                ended_by = "plant"
+                break
+    wall = time.perf_counter() - t_wall0
+    return LoopResult(pace="realtime", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
+                      wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
+                      ended_by=ended_by, late=late, misses=misses, overruns=overruns)
+
+
+def closure_stats(closure_ns):
+    """Closure latency summary in microseconds: p50, p99, max, jitter, histogram."""
+    if not closure_ns:
+        return {}
+    us = sorted(c / 1000.0 for c in closure_ns)
+    n = len(us)
+
+    def pct(q):
+        return us[min(n - 1, int(round(q * (n - 1))))]
+
+    mean = sum(us) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in us) / n)
+    edges = [50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000]
+    hist = []
+    lo = 0
+    for e in edges + [float("inf")]:
+        hist.append([lo, e, sum(1 for x in us if lo <= x < e)])
+        lo = e
+    return {"n": n, "p50_us": pct(0.5), "p99_us": pct(0.99), "max_us": us[-1],
+            "mean_us": mean, "jitter_us": sd, "histogram_us": hist}
