@@ -26,6 +26,10 @@ class PlanarPlant:
         self.done = False
         self.touch = None
 
+    @property
+    def step_s(self):
+        return self.dt
+
     def sensors(self, step):
         mass = self.dry + self.prop
         fz = self.thrust / mass

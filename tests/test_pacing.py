@@ -1,0 +1,98 @@
+"""Pacing and link faults: lockstep is deterministic at any speed and through
+a lossy link; real time completes and counts its misses."""
+import sys
+from pathlib import Path
+
+import pytest
+
+from hil_rig.session import Session
+from hil_rig.targets import SitlTarget
+from host.linkfaults import FaultyPort, LinkFaults
+from host.loop import fly_lockstep, fly_realtime
+from protocol import messages as m
+
+sys.path.insert(0, str(Path(__file__).parent / "fakes"))
+from planar import PlanarPlant  # noqa: E402
+from tests.test_sitl_link import PLANAR_PARAMS  # noqa: E402
+
+
+def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100):
+    outputs = []
+    with Session(SitlTarget()) as s:
+        s.configure(PLANAR_PARAMS)
+        s.arm()
+        fport = None
+        if faults is not None:
+            fport = FaultyPort(s.link.port, faults)
+            s.link.port = fport
+        plant = PlanarPlant()
+        rec = lambda k, p, a: outputs.append(tuple(a.values()))  # noqa: E731
+        if pace == "lockstep":
+            r = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=40, on_step=rec,
+                             speed=speed, faulty_port=fport, step_timeout_s=5.0)
+        else:
+            r = fly_realtime(s.link, plant, rate_hz=rate_hz, max_time_s=40, on_step=rec,
+                             faulty_port=fport)
+        s.link.pump(0.2)
+        status = s.link.status[-1].fields if s.link.status else {}
+    return r, outputs, plant, fport, status
+
+
+@pytest.mark.timeout(180)
+def test_lockstep_gives_identical_firmware_outputs_across_runs_and_speeds():
+    r1, out1, p1, _, _ = _fly()
+    r2, out2, p2, _, _ = _fly()
+    r3, out3, p3, _, _ = _fly(speed=5.0)
+    assert r1.ended_by == "plant"
+    assert out1 == out2 == out3
+    assert p1.verdict() == p2.verdict() == p3.verdict()
+    assert r3.rtf <= 5.5  # the speed cap holds
+
+
+@pytest.mark.timeout(180)
+def test_lossy_link_in_lockstep_is_retried_counted_and_changes_nothing():
+    faults = LinkFaults(drop_prob=0.03, dup_prob=0.03, ber=2e-4, garbage_prob=0.02, seed=7)
+    r0, out0, p0, _, _ = _fly()
+    r, out, p, fport, status = _fly(faults=faults)
+    c = fport.counts
+    assert c["dropped"] > 0 and c["duplicated"] > 0 and c["corrupted_bytes"] > 0 and c["garbage_bursts"] > 0
+    # every lost or corrupted uplink frame costs the host a retry ...
+    assert r.retries >= c["dropped"]
+    # ... the board saw the damage (crc / cobs / length drops) ...
+    assert status["rx_drops"] > 0
+    # ... and the vehicle flew exactly the same flight
+    assert out == out0
+    assert p.verdict() == p0.verdict()
+
+
+@pytest.mark.timeout(120)
+def test_uplink_outage_longer_than_the_link_timeout_aborts_the_flight():
+    # 2 s without SENSORS (sim time 3..5 s, in the landing burn) against a 1 s link timeout
+    faults = LinkFaults(outages=[[3.0, 5.0]], direction="up")
+    outputs = []
+    with Session(SitlTarget()) as s:
+        s.configure(dict(PLANAR_PARAMS, link_timeout_ms=1000))
+        s.arm()
+        fport = FaultyPort(s.link.port, faults)
+        s.link.port = fport
+        with pytest.raises(Exception):
+            # in lockstep the host cannot advance past an outage: it times out, and by then
+            # the firmware has declared the link lost
+            fly_lockstep(s.link, PlanarPlant(), rate_hz=100, max_time_s=40, step_timeout_s=2.5,
+                         faulty_port=fport, on_step=lambda k, p, a: outputs.append(a["state"]))
+        s.link.pump(0.3)
+        evs = [e for e in s.link.events if e["code"] == m.EV_LINK_LOST]
+        states = [e["state_to"] for e in s.link.events if e["code"] == m.EV_STATE]
+    assert fport.counts["outage_frames"] > 0
+    assert evs and evs[0]["arg"] >= 1000
+    assert states[-1] == m.ST_ABORT
+
+
+@pytest.mark.timeout(120)
+def test_realtime_200hz_completes_a_landing_and_counts_misses():
+    r, out, plant, _, _ = _fly(pace="realtime", rate_hz=200)
+    assert r.ended_by == "plant"
+    assert r.steps > 1000
+    assert 0 <= r.misses <= r.steps and r.late <= r.steps
+    assert len(r.closure_ns) > 0.9 * r.steps
+    assert 0.8 < r.rtf < 1.2  # it ran on the wall clock
