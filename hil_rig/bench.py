@@ -25,24 +25,32 @@ def ratio(rec):
     return v / t if rec["better"] == "higher" else (t / v if v else float("inf"))
 
 
-def bench_link():
-    """bare_link_roundtrip_us: echo firmware on the same kind of pty."""
+def _echo_port():
     from hil_rig.targets import SitlTarget
     from host.link import open_port
+    t = SitlTarget(script="echo.py").start()
+    return t, open_port(t.url)
+
+
+def _sensors_frame():
     from protocol import messages as m
     from protocol.framing import framed_size
-
     n = framed_size(m.SENSORS)
-    payload = bytes(range(1, n + 1))
-    t = SitlTarget(script="echo.py").start()
+    return bytes([0]) + bytes(range(1, n - 1)) + bytes([0])
+
+
+def bench_link():
+    """The bare link: an echo firmware on the same kind of pty, same board layer."""
+    frame = _sensors_frame()
+    n = len(frame)
+    t, port = _echo_port()
     try:
-        port = open_port(t.url)
         samples = []
+        port.timeout = 2.0
         for i in range(3000):
             t0 = time.perf_counter_ns()
-            port.write(payload)
+            port.write(frame)
             got = 0
-            port.timeout = 2.0
             while got < n:
                 chunk = port.read(n - got)
                 if not chunk:
@@ -51,21 +59,93 @@ def bench_link():
                 got += len(chunk)
             if i >= 200:
                 samples.append((time.perf_counter_ns() - t0) / 1000)
+        rt500 = _echo_realtime(port, frame, 500, 30.0)
         port.close()
     finally:
         t.stop()
-    return [record("bare_link_roundtrip_us", round(statistics.median(samples), 1), "us", None, "lower")]
+    med = statistics.median(samples)
+    return [record("bare_link_roundtrip_us", round(med, 1), "us", None, "lower"),
+            record("bare_link_steps_per_s", round(1e6 / med), "steps/s", None, "higher"),
+            record("rt500_echo_miss_rate", round(rt500, 5), "", None, "lower")]
+
+
+def _echo_realtime(port, frame, rate_hz, duration_s):
+    """Fraction of ticks whose echo had not come back by the next tick, paced
+    exactly like host.loop.fly_realtime."""
+    n = len(frame)
+    dt = 1.0 / rate_hz
+    steps = int(duration_s * rate_hz)
+    misses = 0
+    pending = 0  # bytes of echo still owed
+    t0 = time.perf_counter()
+    for k in range(steps):
+        tick = t0 + k * dt
+        if k > 0 and pending > 0:
+            misses += 1
+        pending += n
+        port.write(frame)
+        next_tick = tick + dt
+        while True:
+            now = time.perf_counter()
+            if now >= next_tick:
+                break
+            if pending > 0:
+                port.timeout = min(next_tick - now, 0.005)
+                got = port.read(1)
+                if got:
+                    w = port.in_waiting
+                    if w:
+                        got += port.read(w)
+                    pending -= len(got)
+            else:
+                time.sleep(min(next_tick - now, 0.005))
+        pending = max(pending, 0)
+    return misses / steps
 
 
 def bench_demo():
-    """demo_lockstep_rtf: the `make demo` flight, sim seconds per wall second."""
+    """The `make demo` flight: lockstep at 100 Hz, sim seconds per wall second."""
     from hil_rig.flight import run_flight
-    rep = run_flight()
-    return [record("demo_lockstep_rtf", round(rep.loop.rtf, 1), "x", None, "higher")]
+    rep = run_flight(rate_hz=100)
+    rtf = rep.loop.rtf
+    return [record("demo_lockstep_rtf", round(rtf, 1), "x", None, "higher"),
+            record("lockstep_rtf_100hz", round(rtf, 1), "x", 150, "higher"),
+            record("_lockstep_steps_per_s", rep.loop.steps / rep.loop.wall_time_s, "steps/s", None, "higher")]
+
+
+def bench_realtime():
+    """Real-time pacing over whole landings at 200 and 500 Hz."""
+    from hil_rig.flight import run_flight
+    from host.loop import closure_stats
+    out = []
+    for hz in (200, 500):
+        rep = run_flight(rate_hz=hz, pace="realtime")
+        out.append(record(f"rt{hz}_miss_rate", round(rep.loop.miss_rate, 5), "", None, "lower"))
+        if hz == 500:
+            c = closure_stats(rep.loop.closure_ns)
+            out += [record("rt500_closure_us_p50", round(c["p50_us"], 1), "us", None, "lower"),
+                    record("rt500_closure_us_p99", round(c["p99_us"], 1), "us", 1000, "lower"),
+                    record("rt500_closure_us_max", round(c["max_us"], 1), "us", None, "lower")]
+    return out
+
+
+def _derive(records):
+    """Figures whose target depends on another figure of the same run."""
+    by = {r["name"]: r for r in records}
+    out = [r for r in records if not r["name"].startswith("_")]
+    if "_lockstep_steps_per_s" in by and "bare_link_steps_per_s" in by:
+        frac = by["_lockstep_steps_per_s"]["value"] / by["bare_link_steps_per_s"]["value"]
+        out.append(record("lockstep_fraction_of_link_limit", round(frac, 3), "", 0.5, "higher"))
+    if "rt500_echo_miss_rate" in by and "rt500_miss_rate" in by:
+        echo = by["rt500_echo_miss_rate"]["value"]
+        r = by["rt500_miss_rate"]
+        # target: no worse than 1.5x the echo's, with a floor of one miss in 10,000
+        r["target"] = round(max(1.5 * echo, 1e-4), 5)
+    return out
 
 
 def _areas():
-    areas = [("link", bench_link), ("demo", bench_demo)]
+    areas = [("link", bench_link), ("demo", bench_demo), ("realtime", bench_realtime)]
     try:
         from hil_rig.bench_protocol import bench_protocol
         areas.append(("protocol", bench_protocol))
@@ -96,6 +176,7 @@ def run_bench(only=None, out=ROOT / "bench-results.json", stream=sys.stdout):
         except Exception as e:  # noqa: BLE001 - one broken area must not hide the rest
             failed.append(area)
             print(f"[bench] {area} failed: {type(e).__name__}: {e}", file=stream)
+    records = _derive(records)
     print(format_table(records), file=stream)
     doc = records
     Path(out).write_text(json.dumps(doc, indent=2) + "\n")

@@ -6,7 +6,7 @@ F Prime GDS style: `send`, `await_message(name, predicate, timeout_s)`, with
 every received EVENT/STATUS kept for the run's record.  Signed commands carry
 an HMAC tag and a monotonic counter.
 """
-import os
+import select
 import time
 
 import serial
@@ -66,6 +66,10 @@ class Link:
         self.bytes_rx = 0
         self.bytes_tx = 0
         self.frames_tx = 0
+        try:
+            self._fd = port.fileno()  # wait with select: setting port.timeout costs a tcsetattr
+        except (AttributeError, OSError, ValueError, serial.SerialException):
+            self._fd = None
 
     # --- I/O -------------------------------------------------------------
     def write(self, data):
@@ -95,12 +99,17 @@ class Link:
         try:
             n = port.in_waiting
             if n == 0 and wait_s > 0:
-                port.timeout = wait_s
-                data = port.read(1)
-                port.timeout = 0
-                if data:
+                if self._fd is not None and getattr(port, "port", None) is not None:
+                    select.select([self._fd], [], [], wait_s)
                     n = port.in_waiting
-                    data += port.read(n) if n else b""
+                    data = port.read(n) if n else b""
+                else:
+                    port.timeout = wait_s
+                    data = port.read(1)
+                    port.timeout = 0
+                    if data:
+                        n = port.in_waiting
+                        data += port.read(n) if n else b""
             else:
                 data = port.read(n) if n else b""
         except (serial.SerialException, OSError) as e:
