@@ -10,7 +10,8 @@ Faults and what the vehicle does about them (also in README.md):
   thrust shortfall         EVENT; guidance flies on with the thrust it measures;
                            if even full thrust cannot stop in time: ABORT/divert
   estimator divergence     ABORT/cut (altimeter and GNSS disagree: no trusted height)
-  attitude beyond limit    ABORT/cut
+  attitude beyond limit    ABORT/cut (judged while the engine can steer, and
+                           at the ignition point: a tumbling stage is not lit)
   link lost, exception     ABORT/cut (raised by the executive)
   a state's timeout        ABORT/cut
 ABORT/cut: engine off, legs down.  ABORT/divert: full thrust, steer to the
@@ -36,8 +37,9 @@ _P_DIV_MM = index("est_div_mm")
 _P_DIV_MS = index("est_div_ms")
 _P_RELIGHTS = index("relight_max")
 _P_LEAD = index("ign_lead_ms")
+_P_SOLID = index("solid")
 # built once: a tuple of imported names in an expression is rebuilt (allocated) on every use
-_ATTITUDE_WATCH = (ST_COAST, ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)
+_ATTITUDE_WATCH = (ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)  # when the TVC can act
 _NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
 _TOUCHDOWN_MS = const(500)   # engine off and settled before SAFED
 _THRUST_PM = const(300)      # chamber pressure that counts as burning
@@ -121,8 +123,12 @@ class Sequencer:
             self.go(ST_COAST, "sensors flowing")
         elif st == ST_COAST:
             if guid.should_ignite(est):
-                self.engine_on = True
-                self.go(ST_IGNITION, "ignition point", est.alt_mm)
+                if self._tilt_beyond(est, p):
+                    # nothing steers a coasting stage; lighting it tumbling would be worse
+                    self.abort("attitude beyond limit at ignition", est.tilt_x_urad)
+                else:
+                    self.engine_on = True
+                    self.go(ST_IGNITION, "ignition point", est.alt_mm)
             elif self.in_state_ms() > p[_P_COAST_TO]:
                 self.abort("coast timeout")
         elif st == ST_IGNITION:
@@ -138,7 +144,8 @@ class Sequencer:
                 self.legs_down = True
             elif self.in_state_ms() > p[_P_BURN_TO]:
                 self.abort("burn timeout")
-            else:
+            elif not p[_P_SOLID]:
+                # a solid motor's thrust follows its curve, not a command: no shortfall test
                 self._thrust_check(s, est, guid, p)
         elif st == ST_TOUCHDOWN:
             self.engine_on = False
@@ -147,13 +154,17 @@ class Sequencer:
         elif st == ST_ABORT:
             if flags & SF_LEG_CONTACT or self.in_state_ms() > _ABORT_TO_MS:
                 self.engine_on = False
-        if self.state in _ATTITUDE_WATCH:
+        if self.state == ST_COAST or self.state in _ATTITUDE_WATCH:
             self._divergence(s, p)
-            tilt = est.tilt_x_urad * est.tilt_x_urad // 1000 + est.tilt_y_urad * est.tilt_y_urad // 1000
-            lim = p[_P_TILT_ABORT]
-            if tilt > lim * lim // 1000:
-                self.abort("attitude beyond limit", est.tilt_x_urad)
+        if self.state in _ATTITUDE_WATCH and self._tilt_beyond(est, p):
+            self.abort("attitude beyond limit", est.tilt_x_urad)
         return self.state
+
+    def _tilt_beyond(self, est, p):
+        tx = est.tilt_x_urad // 1000  # mrad keeps the squares small
+        ty = est.tilt_y_urad // 1000
+        lim = p[_P_TILT_ABORT] // 1000
+        return tx * tx + ty * ty > lim * lim
 
     def _ignition(self, s, p):
         if self.relight_off_us >= 0:
