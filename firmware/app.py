@@ -17,7 +17,7 @@ from estimator import Estimator
 from guidance import Guidance
 from attitude import Attitude
 from sequencer import Sequencer, ACTION_DIVERT
-from link import Link
+from link import Link, ARM_WINDOW_US
 
 FW_VERSION = 1  # major*100 + minor
 _STATUS_EVERY = const(10)     # cycles between STATUS frames
@@ -210,14 +210,13 @@ class App:
                 if seq.state != m.ST_SAFE:
                     status = m.NACK_BAD_STATE
                 else:
-                    self.link.arm_pending_ms = self.board.ticks_us() // 1000
+                    self.link.arm_pending_us = self.board.ticks_us()
             elif cmd == m.CMD_ARM_CONFIRM:
-                now_ms = self.board.ticks_us() // 1000
-                pend = self.link.arm_pending_ms
-                self.link.arm_pending_ms = -1
+                pend = self.link.arm_pending_us
+                self.link.arm_pending_us = -1
                 if seq.state != m.ST_SAFE:
                     status = m.NACK_BAD_STATE
-                elif pend < 0 or self.board.ticks_diff(now_ms, pend) > 2000:
+                elif pend < 0 or self.board.ticks_diff(self.board.ticks_us(), pend) > ARM_WINDOW_US:
                     status = m.NACK_TIMEOUT
                 else:
                     self.est.reset()
@@ -236,6 +235,8 @@ class App:
                     status = m.NACK_BAD_STATE
             else:
                 status = m.NACK_UNKNOWN_CMD
+        if status == m.NACK_REPLAY:
+            result = self.link.last_counter  # so the host can continue above it
         if status != m.ACK_OK:
             self.link.nacks += 1
             self.emit(m.EV_COMMAND, seq.state, seq.state, status, m.NACK_NAMES[status])

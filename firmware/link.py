@@ -13,7 +13,7 @@ from protocol.codec import view, fmt
 from protocol.auth import Signer, TAG_LEN
 
 _RXBUF = const(256)
-_ARM_WINDOW_MS = const(2000)
+ARM_WINDOW_US = const(2000000)  # ARM_CONFIRM must follow ARM within this
 _KEY_FILE = "hoverslam.key"
 _CTR_FILE = "counter.dat"
 
@@ -38,7 +38,7 @@ class Link:
         self.closed = False
         self.signer = None
         self.last_counter = 0
-        self.arm_pending_ms = -1
+        self.arm_pending_us = -1
         self.nacks = 0
         self._load_key()
 

@@ -15,7 +15,23 @@ from host.errors import CommandRejected, HandshakeError, LinkError, LinkTimeout
 from protocol import messages as m
 from protocol.auth import Signer, TAG_LEN
 from protocol.framing import DROP_NAMES
-from protocol.hostcodec import FrameReader, FrameWriter, SPECS, spec
+from protocol.hostcodec import SPECS, spec
+from protocol.hostfast import FastReader, FastWriter
+
+
+class Writer(FastWriter):
+    """Frames host messages: `frame(name_or_id, values)` with a wire-unit dict
+    or a tuple in table order (the fast path)."""
+
+    def frame(self, name_or_id, values):
+        s = spec(name_or_id)
+        if isinstance(values, dict):
+            values = s.tuple_from(values)
+        return FastWriter.frame(self, s.msg_id, values)
+
+    def frame_si(self, name_or_id, si_values):
+        s = spec(name_or_id)
+        return FastWriter.frame(self, s.msg_id, s.tuple_from_si(si_values))
 
 
 class Message:
@@ -53,8 +69,8 @@ class Link:
         LinkError with the cause if the far end is known dead (e.g. SITL exited).
         """
         self.port = port
-        self.reader = FrameReader()
-        self.writer = FrameWriter()
+        self.reader = FastReader()  # same frames and drop counts as the portable Decoder
+        self.writer = Writer()  # same bytes as the portable Encoder, at C speed
         self.signer = Signer(key) if key else None
         self.counter = int(time.time() * 1000) & 0x3FFFFFFF  # monotonic across runs
         self.on_rx = on_rx
@@ -90,7 +106,11 @@ class Link:
 
     def _dead(self, why):
         if self.liveness:
-            self.liveness()  # raises with the real cause when it knows it
+            # the pty error can come a moment before the child's exit is visible:
+            # give the target half a second to say how the firmware died
+            for _ in range(20):
+                self.liveness()  # raises with the real cause when it knows it
+                time.sleep(0.025)
         raise LinkError(f"link to the board lost ({why})")
 
     def pump(self, wait_s=0.0):
@@ -155,7 +175,21 @@ class Link:
 
     # --- commands ----------------------------------------------------------
     def command(self, cmd, param_id=0, value=0, timeout_s=2.0, check=True):
-        """Send a COMMAND (signed when it changes vehicle state); return the ACK."""
+        """Send a COMMAND (signed when it changes vehicle state); return the ACK.
+
+        A replay NACK carries the board's last accepted counter: the host moves
+        above it and sends once more (its own counter clock may have wrapped, or
+        another host commanded this board)."""
+        ack = self._command(cmd, param_id, value, timeout_s)
+        if (ack["status"] == m.NACK_REPLAY and cmd in m.SIGNED_COMMANDS
+                and self.signer is not None and ack["value"] >= self.counter):
+            self.counter = ack["value"]
+            ack = self._command(cmd, param_id, value, timeout_s)
+        if check and ack["status"] != m.ACK_OK:
+            raise CommandRejected(f"board refused command {cmd}: {m.NACK_NAMES[ack['status']]}")
+        return ack
+
+    def _command(self, cmd, param_id, value, timeout_s):
         self.counter += 1
         body = {"cmd": cmd, "param_id": param_id, "value": value, "counter": self.counter,
                 "tag": bytes(TAG_LEN)}
@@ -164,11 +198,8 @@ class Link:
             body["tag"] = self.signer.tag(bytes([m.COMMAND]) + payload[:11])
         self.send("COMMAND", body)
         counter = self.counter
-        ack = self.await_message("ACK", lambda f: f["counter"] == counter and f["cmd"] == cmd,
-                                 timeout_s)
-        if check and ack["status"] != m.ACK_OK:
-            raise CommandRejected(f"board refused command {cmd}: {m.NACK_NAMES[ack['status']]}")
-        return ack
+        return self.await_message("ACK", lambda f: f["counter"] == counter and f["cmd"] == cmd,
+                                  timeout_s)
 
     def hello(self, timeout_s=5.0):
         """Ask for HELLO until it comes; check the protocol version."""

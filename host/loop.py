@@ -91,10 +91,12 @@ def _record(trace, plant, a):
 
 
 def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
-                 settle_s=1.0, on_step=None, trace_every=1, speed=None, retry_s=0.05,
+                 settle_s=1.0, on_step=None, trace_every=None, speed=None, retry_s=0.05,
                  faulty_port=None):
-    """Run the loop until the plant says done (then `settle_s` more) or max_time_s."""
+    """Run the loop until the plant says done (then `settle_s` more) or max_time_s.
+    The trace keeps every `trace_every`-th step (default: 20 samples/s)."""
     dt_s = 1.0 / rate_hz
+    trace_every = trace_every or max(1, rate_hz // 20)
     k = 0
     closure = []
     trace = Trace()
@@ -106,7 +108,7 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     while plant.t_s < max_time_s:
         if faulty_port is not None:
             faulty_port.set_time(plant.t_s)
-        frame = link.writer.frame(_SENS.msg_id, _SENS.from_si(plant.sensors(k)))
+        frame = link.writer.frame(_SENS.msg_id, _SENS.tuple_from_si(plant.sensors(k)))
         t0 = time.perf_counter_ns()
         link.write(frame)
         deadline = time.monotonic() + step_timeout_s
@@ -149,9 +151,10 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
 
 
 def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_step=None,
-                 trace_every=1, silence_s=2.0, faulty_port=None):
+                 trace_every=None, silence_s=2.0, faulty_port=None):
     """The plant on the wall clock; the firmware must keep up."""
     dt_s = 1.0 / rate_hz
+    trace_every = trace_every or max(1, rate_hz // 20)
     phys = plant.step_s
     sent = {}          # step -> perf_counter_ns when SENSORS went out
     closure = []
@@ -174,7 +177,7 @@ def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_st
             faulty_port.set_time(now - t_wall0)
         if k > 0 and answered < k - 1:
             misses += 1
-        link.write(link.writer.frame(_SENS.msg_id, _SENS.from_si(plant.sensors(k))))
+        link.write(link.writer.frame(_SENS.msg_id, _SENS.tuple_from_si(plant.sensors(k))))
         sent[k] = time.perf_counter_ns()
         sent.pop(k - 64, None)
         t_plant = 0.0  # sim time of this period already integrated

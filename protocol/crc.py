@@ -32,5 +32,11 @@ def crc16(buf, start, end):
 
 
 def crc32(buf, start, end):
-    """CRC-32 (IEEE, as zlib) of buf[start:end]."""
+    """CRC-32 (IEEE, as zlib) of buf[start:end] (allocates a memoryview slice)."""
     return _crc32(memoryview(buf)[start:end]) & 0xFFFFFFFF
+
+
+def crc32_view(mv):
+    """CRC-32 of a whole buffer or a memoryview made once: no allocation on
+    the unix port (on rp2 a result above 2**30 is still a heap int)."""
+    return _crc32(mv) & 0xFFFFFFFF

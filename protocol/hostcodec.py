@@ -62,6 +62,26 @@ class MessageSpec:
         except struct.error as e:
             raise ProtocolError(f"{self.name}: {e}") from None
 
+    def tuple_from_si(self, si):
+        """Wire values in table order straight from SI values (the fast path)."""
+        out = []
+        for (si_name, scale), is_str in zip(self.si, self._is_str):
+            v = si[si_name]
+            out.append(int(round(v / scale)) if scale is not None else v)
+        return tuple(out)
+
+    def tuple_from(self, values):
+        """Wire values in table order from a wire-unit dict (strings as bytes)."""
+        out = []
+        for name, is_str in zip(self.fields, self._is_str):
+            if name not in values:
+                raise ProtocolError(f"{self.name}: missing field '{name}'")
+            v = values[name]
+            if is_str and isinstance(v, str):
+                v = v.encode("ascii")
+            out.append(v)
+        return tuple(out)
+
     def from_si(self, si):
         wire = {}
         for name, (si_name, scale) in zip(self.fields, self.si):

@@ -1,0 +1,83 @@
+"""Scenario files: a vehicle, initial-condition and wind overrides, and faults.
+
+    [scenario]
+    name = "zq3_y1_replay"
+    vehicle = "zhuque3"            # preset name or path
+    description = "..."
+    [initial]                      # keys of the vehicle's [initial] table
+    alt_m = 3000.0
+    [wind]                         # keys of the vehicle's [wind] table
+    w20_mps = 4.0
+    [[fault]]                      # faults.py
+    kind = "engine_out"
+    ...
+"""
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, display_path
+from .faults import parse_fault
+from .vehicle import SCHEMA, check_value
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    vehicle: str
+    description: str = ""
+    initial: dict = field(default_factory=dict)
+    wind: dict = field(default_factory=dict)
+    faults: tuple = ()
+    path: str = ""
+
+
+def load_scenario(name_or_path):
+    p = Path(name_or_path)
+    if p.suffix != ".toml" and len(p.parts) == 1:
+        p = SCENARIO_DIR / (str(name_or_path) + ".toml")
+    where = display_path(p)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: scenario file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: TOML syntax error: {e}") from None
+    for k in data:
+        if k not in ("scenario", "initial", "wind", "fault"):
+            raise ConfigError(f"{where}: {k}: unknown key or table "
+                              f"(known: [scenario], [initial], [wind], [[fault]])")
+    sc = data.get("scenario")
+    if not isinstance(sc, dict):
+        raise ConfigError(f"{where}: [scenario]: missing (required)")
+    for k in sc:
+        if k not in ("name", "vehicle", "description"):
+            raise ConfigError(f"{where}: [scenario] {k}: unknown key (known: name, vehicle, "
+                              f"description)")
+    for k in ("name", "vehicle"):
+        if not isinstance(sc.get(k), str) or not sc[k].strip():
+            raise ConfigError(f"{where}: [scenario] {k}: expected a string, got {sc.get(k)!r}")
+    out = {}
+    for sec in ("initial", "wind"):
+        tab = data.get(sec, {})
+        if not isinstance(tab, dict):
+            raise ConfigError(f"{where}: [{sec}]: expected a table")
+        vals = {}
+        for k, v in tab.items():
+            if k not in SCHEMA[sec]:
+                raise ConfigError(f"{where}: [{sec}] {k}: unknown key "
+                                  f"(known: {', '.join(SCHEMA[sec])})")
+            vals[k] = check_value(where, sec, k, SCHEMA[sec][k], v)
+        out[sec] = vals
+    tables = data.get("fault", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{where}: fault: expected a list of [[fault]] tables")
+    faults = tuple(parse_fault(t, f"{where}: [[fault]] #{i + 1}") for i, t in enumerate(tables))
+    vehicle = sc["vehicle"]
+    vp = Path(vehicle)
+    if vp.suffix == ".toml" and not vp.is_absolute() and not vp.exists():
+        vehicle = str(p.parent / vp)
+    return Scenario(name=sc["name"], vehicle=vehicle, description=sc.get("description", ""),
+                    initial=out["initial"], wind=out["wind"], faults=faults, path=where)
