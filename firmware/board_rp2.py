@@ -4,8 +4,10 @@ Link: USB CDC (default) through sys.stdin.buffer / sys.stdout.buffer with
 Ctrl-C disabled, read one byte per readiness check because rp2 reads block
 until every requested byte has arrived; or machine.UART on GP0/GP1 when a file
 `uart.cfg` exists (first line: baud rate), with a 2 KiB rxbuf so a 10 ms stall
-at 921600 baud loses nothing.  Also the watchdog, the status LED and the escape
-hatch: holding BOOTSEL at power-up skips autostart so mpremote can always get in.
+at 921600 baud loses nothing.  Also the watchdog (armed only when the flight loop
+starts), the status LED and the escape hatch: pressing BOOTSEL during the
+first second after power-up (LED blinking) skips autostart so mpremote can
+always get in.
 """
 import sys
 import time
@@ -21,6 +23,30 @@ def bootsel_held():
         return rp2.bootsel_button() == 1
     except (ImportError, AttributeError):
         return False
+
+
+def escape_window(ms=1000, machine=None):
+    """Blink the LED for `ms` after boot; True if BOOTSEL was pressed meanwhile.
+    (Holding BOOTSEL while plugging in starts the ROM bootloader instead, so
+    the hatch is a press just after power-up.)"""
+    if machine is None:
+        import machine
+    try:
+        led = machine.Pin("LED", machine.Pin.OUT)
+    except (TypeError, ValueError):
+        led = None
+    t0 = time.ticks_ms()
+    pressed = False
+    while time.ticks_diff(time.ticks_ms(), t0) < ms:
+        if bootsel_held():
+            pressed = True
+            break
+        if led is not None:
+            led.value((time.ticks_diff(time.ticks_ms(), t0) // 100) & 1)
+        time.sleep_ms(10)
+    if led is not None:
+        led.value(1 if pressed else 0)
+    return pressed
 
 
 class Board:
@@ -53,7 +79,7 @@ class Board:
             self._led = machine.Pin("LED", machine.Pin.OUT)
         except (TypeError, ValueError):
             self._led = None
-        self._wdt = machine.WDT(timeout=_WDT_MS)
+        self._wdt = None  # armed by start_watchdog(): it cannot be stopped once running
 
     def read_into(self, buf):
         if self._uart is not None:
@@ -87,8 +113,13 @@ class Board:
         if n is not None and n < len(mv):
             self._tx.write(mv[n:])
 
+    def start_watchdog(self):
+        if self._wdt is None:
+            self._wdt = self._machine.WDT(timeout=_WDT_MS)
+
     def feed_watchdog(self):
-        self._wdt.feed()
+        if self._wdt is not None:
+            self._wdt.feed()
 
     def led(self, on):
         if self._led is not None:

@@ -73,6 +73,9 @@ class Board:
             else:
                 time.sleep_ms(1)
 
+    def start_watchdog(self):
+        pass
+
     def feed_watchdog(self):
         pass
 

@@ -13,12 +13,18 @@ def _fw_dirs():
 
 
 def main():
-    b = board.open_board()
-    if b.name == "rp2":
+    import sys
+    if sys.platform == "rp2":
         import board_rp2
-        if board_rp2.bootsel_held():
-            return  # escape hatch: BOOTSEL held, leave the REPL to mpremote
-    app.App(b, _fw_dirs()).run()
+        # escape hatch, before anything is armed: press BOOTSEL during the
+        # first second after power-up (LED blinking) and the REPL stays free
+        # for mpremote; the watchdog is not running yet, so nothing resets it
+        if board_rp2.escape_window():
+            return
+    b = board.open_board()
+    a = app.App(b, _fw_dirs())
+    b.start_watchdog()  # only once the flight loop is about to run
+    a.run()
 
 
 main()

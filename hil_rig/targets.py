@@ -7,6 +7,7 @@ it opens /dev/ttyACM0.  `SerialTarget` is a board on a port or pyserial URL.
 A target always reaps its child and can say why it died.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -142,16 +143,77 @@ class SitlTarget:
         self.stop()
 
 
+def keys_dir():
+    """Where `hoverslam flash` keeps each board's command key (never in the repo)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "hoverslam" / "keys"
+
+
+def read_key_file(path):
+    """The command key in a key file, or one clear line saying why not."""
+    try:
+        key = Path(path).read_bytes()
+    except OSError as e:
+        raise TargetError(f"cannot read key file {path}: {e.strerror or e}") from None
+    if len(key) < 16:
+        raise TargetError(f"key file {path} holds {len(key)} bytes: a command key has at least 16 "
+                          "(hoverslam flash writes 32)")
+    return key
+
+
+def usb_serial_number(url):
+    """USB serial number of a local port, lower-case (a Pico's is its unique id), or None."""
+    if "://" in url:
+        return None
+    try:
+        from serial.tools import list_ports
+        real = os.path.realpath(url)
+        for p in list_ports.comports():
+            if p.device in (url, real) and p.serial_number:
+                return p.serial_number.lower()
+    except Exception:  # noqa: BLE001 - no port listing is not an error here
+        pass
+    return None
+
+
+def port_key_name(url):
+    """A file-name-safe name for a port: /dev/ttyACM0 -> ttyACM0, socket://h:p -> socket-h-p."""
+    s = url[5:] if url.startswith("/dev/") else url
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-")
+
+
+def saved_key_paths(url):
+    """Key files `hoverslam flash` may have saved for the board on this port, best first:
+    <USB serial number = board id>.key, then <port name>.key."""
+    names = [usb_serial_number(url), port_key_name(url)]
+    return [keys_dir() / f"{n}.key" for n in dict.fromkeys(n for n in names if n)]
+
+
+def find_saved_key(url):
+    """(key, path) saved by `hoverslam flash` for this port, or (None, None)."""
+    for path in saved_key_paths(url):
+        if path.is_file():
+            return read_key_file(path), path
+    return None, None
+
+
 class SerialTarget:
-    """A board on a serial port or a pyserial URL (socket://, rfc2217://)."""
+    """A board on a serial port or a pyserial URL (socket://, rfc2217://).
+
+    key: the board's command key; when None, start() loads the one
+    `hoverslam flash` saved for this port (see saved_key_paths), if any.
+    """
 
     kind = "serial"
 
     def __init__(self, url, key=None):
         self.url = url
         self.key = key
+        self.key_path = None
 
     def start(self):
+        if self.key is None:
+            self.key, self.key_path = find_saved_key(self.url)
         return self
 
     def check_alive(self):

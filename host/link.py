@@ -56,9 +56,11 @@ class Message:
 
 def open_port(url, baudrate=921600):
     """Open a serial port or pyserial URL, failing with one clear line."""
+    # pyserial's rfc2217 client has no write timeout (NotImplementedError)
+    kw = {} if url.startswith("rfc2217://") else {"write_timeout": 2}
     try:
-        return serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=2)
-    except (serial.SerialException, ValueError, OSError) as e:
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=0, **kw)
+    except (serial.SerialException, ValueError, OSError, NotImplementedError) as e:
         raise LinkError(f"cannot open port {url!r}: {e}") from None
 
 

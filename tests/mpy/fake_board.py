@@ -43,6 +43,9 @@ class FakeBoard:
     def write(self, mv):
         self.out.extend(mv)
 
+    def start_watchdog(self):
+        pass
+
     def feed_watchdog(self):
         pass
 

@@ -40,8 +40,12 @@ def test_uart_option_uses_gp0_gp1_with_a_large_rx_buffer():
     assert bytes(u.written) == b"ok"
 
 
-def test_watchdog_is_armed_and_fed():
+def test_watchdog_is_armed_only_when_the_loop_starts_and_then_fed():
+    n0 = len(WDT.instances)
     b = board_rp2.Board(machine=FakeMachine, stdio=(FakeStream(), FakeStream()), uart_baud=0)
+    b.feed_watchdog()  # harmless before arming
+    assert len(WDT.instances) == n0  # a REPL left by the escape hatch must not be reset
+    b.start_watchdog()
     w = WDT.instances[-1]
     assert 0 < w.timeout <= 8388  # the RP2040 watchdog cannot count longer
     b.feed_watchdog()
@@ -59,3 +63,4 @@ def test_led_follows_commands():
 
 def test_bootsel_escape_hatch_is_off_without_rp2_module():
     assert board_rp2.bootsel_held() is False
+    assert board_rp2.escape_window(30, machine=FakeMachine) is False
