@@ -118,7 +118,7 @@ class App:
         if st == m.ST_IGNITION:
             thr = 1000
         elif st == m.ST_LANDING_BURN or st == m.ST_TERMINAL:
-            thr = guid.vertical(est)
+            thr = guid.vertical(est, st == m.ST_TERMINAL)
             guid.lateral(est, st == m.ST_TERMINAL)
         elif st == m.ST_ABORT and seq.action == ACTION_DIVERT and seq.engine_on:
             # divert: everything the engine has, steering for the safe point

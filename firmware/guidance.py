@@ -18,6 +18,7 @@ _P_TMIN = index("throttle_min_pm")
 _P_MARGIN = index("ign_margin_pm")
 _P_LEAD = index("ign_lead_ms")
 _P_TDVZ = index("td_vz_mmps")
+_P_TERM_A = index("term_accel_max_mmps2")
 _P_TILTMAX = index("tilt_cmd_max_urad")
 _P_LATKP = index("lat_kp_pm")
 _P_LATKD = index("lat_kd_pm")
@@ -27,6 +28,21 @@ _P_AERO = index("aero_k_upm")
 _MIN_AUTH = const(1500)  # mm/s^2 per rad: below this, leaning does not move the vehicle
 _P_SOLID_TB = index("solid_burn_ms")
 _P_SOLID_K = index("solid_k_mm")
+
+
+_KV_TERM = const(2000)  # terminal speed-error gain, 1/s x1000
+
+
+def isqrt(n):
+    """Integer square root (Newton), exact for any n >= 0; no floats."""
+    if n <= 0:
+        return 0
+    x = n
+    y = (x + 1) // 2
+    while y < x:
+        x = y
+        y = (x + n // x) // 2
+    return x
 
 
 class Guidance:
@@ -41,6 +57,7 @@ class Guidance:
     def reset(self):
         p = self.p
         self.a_full_mmps2 = p[_P_AMAX]
+        self.a_term_mmps2 = 1000
         # aim point below ground giving td_vz at contact on the planned burn
         a_plan = p[_P_AMAX] * p[_P_MARGIN] // 1000 - p[_P_G]
         if a_plan < 1000:
@@ -87,9 +104,36 @@ class Guidance:
             meas = accel_z_mmps2 * 1000 // chamber_p_pm
             self.a_full_mmps2 += (meas - self.a_full_mmps2) // 8
 
-    def vertical(self, est):
+    def start_terminal(self, est):
+        """Freeze the deceleration of the burn as it reaches the terminal phase,
+        capped at term_accel_max: the last metres must be flown slower than
+        the engine's lag (a powerful stage stopping hard overshoots and hops)."""
+        a = self.needed_accel(est.alt_mm, est.vz_mmps) - self.p[_P_G]
+        cap = self.p[_P_TERM_A]
+        a = cap if a > cap else a
+        self.a_term_mmps2 = a if a > 1000 else 1000
+
+    def terminal_accel(self, est):
+        """Terminal phase: track the speed profile of the frozen deceleration,
+        v_ref(h) = -sqrt(v_td^2 + 2 a h), with feedback on the speed error.
+        Unlike re-planning v^2/2h every cycle, this does not blow up as h -> 0
+        (where altimeter noise and engine lag dominate)."""
         p = self.p
-        a = self.needed_accel(est.alt_mm, est.vz_mmps)
+        a_ref = self.a_term_mmps2
+        h = est.alt_mm if est.alt_mm > 0 else 0
+        vtd = p[_P_TDVZ]
+        # v_ref in mm/s: sqrt(vtd^2 + 2 a h) with h in mm, a in mm/s^2 (cm units keep it small)
+        v_ref = isqrt((vtd // 10) * (vtd // 10) + 2 * (a_ref // 10) * (h // 10)) * 10
+        err = -v_ref - est.vz_mmps  # > 0: descending faster than the profile
+        a = p[_P_G] + a_ref + err * _KV_TERM // 1000
+        return a if a > 0 else 0
+
+    def vertical(self, est, terminal=False):
+        p = self.p
+        if terminal:
+            a = self.terminal_accel(est)
+        else:
+            a = self.needed_accel(est.alt_mm, est.vz_mmps)
         self.accel_cmd_mmps2 = a
         thr = a * 1000 // self.a_full_mmps2 if self.a_full_mmps2 > 0 else 1000
         tmin = p[_P_TMIN]

@@ -44,7 +44,8 @@ _NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
 _TOUCHDOWN_MS = const(500)   # engine off and settled before SAFED
 _THRUST_PM = const(300)      # chamber pressure that counts as burning
 _RELIGHT_OFF_MS = const(100)
-_THR_LAG_MS = const(300)      # the engine follows throttle commands about this slowly  # engine off this long between relight attempts
+_THR_LAG_MS = const(300)
+_CLIMB_MMPS = const(300)      # climbing this fast in the terminal phase means we stopped high      # the engine follows throttle commands about this slowly  # engine off this long between relight attempts
 _ABORT_TO_MS = const(120000)  # an ABORT that never reaches the ground still ends: engine off
 
 ACTION_NONE = const(0)
@@ -139,7 +140,14 @@ class Sequencer:
                 self.go(ST_TOUCHDOWN, "leg contact", est.vz_mmps)
             elif st == ST_LANDING_BURN and est.alt_mm < p[_P_TERM]:
                 self.legs_down = True
+                guid.start_terminal(est)
                 self.go(ST_TERMINAL, "terminal altitude", est.alt_mm)
+            elif st == ST_TERMINAL and est.vz_mmps > _CLIMB_MMPS and est.alt_mm < p[_P_TERM] // 4:
+                # stopped above the pad and climbing (a stage that cannot hover
+                # would fly away on its throttle floor): cut, drop the last bit
+                self.engine_on = False
+                self.fault("stopped above the ground: engine cut", est.alt_mm)
+                self.go(ST_TOUCHDOWN, "engine cut above ground", est.alt_mm)
             elif not self.legs_down and est.alt_mm < p[_P_LEGS]:
                 self.legs_down = True
             elif self.in_state_ms() > p[_P_BURN_TO]:

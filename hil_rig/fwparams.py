@@ -63,9 +63,11 @@ def firmware_params(veh, initial=None):
         "alpha_gimbal_pm": veh.max_thrust_n * veh.arm_m / ixx * 1000,
         "gravity_mmps2": g * 1000,
         "solid": 1 if veh.solid else 0,
-        # sea-level air: 0.5 rho S CN_alpha / m, the side force per rad of lean per (m/s)^2
+        # sea-level air: 0.5 rho S CN_alpha / m, the side force per rad of lean per (m/s)^2,
+        # as shielded by the plume during the burn
         "aero_k_upm": 0.5 * 1.225 * veh.config["aero"]["ref_area_m2"]
-        * veh.config["aero"]["cn_alpha_per_rad"] / mass * 1e6,
+        * veh.config["aero"]["cn_alpha_per_rad"] / mass * 1e6
+        * veh.config["engine"].get("plume_drag_frac", 1.0),
         "gnss_latency_ms": veh.config["sensors.gnss"]["latency_s"] * 1000,
     }
     if veh.solid:

@@ -17,6 +17,7 @@ TABLE = (
     ("term_alt_mm", 40000, 0, 1000000),         # start of the terminal phase (vertical attitude)
     ("legs_alt_mm", 300000, 0, 10000000),       # deploy the legs below this height
     ("td_vz_mmps", 1000, 0, 10000),             # target descent speed at touchdown
+    ("term_accel_max_mmps2", 8000, 500, 100000),  # gentlest-of deceleration for the final profile
     ("tilt_abort_urad", 500000, 10000, 1570000),  # attitude limit (abort beyond)
     ("tilt_cmd_max_urad", 87000, 0, 500000),    # lateral guidance tilt limit
     ("lat_kp_pm", 40, 0, 100000),               # lateral accel per metre of offset, 1/s^2 x1000
