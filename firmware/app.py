@@ -108,8 +108,8 @@ class App:
         guid = self.guid
         seq = self.seq
         est.update(s)
-        if seq.state in _BURNING:
-            guid.update_full_thrust(est.accel_z_mmps2, s.chamber_p_pm)
+        if seq.state == m.ST_LANDING_BURN or seq.state == m.ST_TERMINAL:
+            guid.update_full_thrust(est.accel_z_mmps2, s.chamber_p_pm, seq.thr_ref_pm)
         st = seq.step(t_us, s, est, guid)
         thr = 0
         gp = 0

@@ -57,6 +57,7 @@ class Guidance:
     def reset(self):
         p = self.p
         self.a_full_mmps2 = p[_P_AMAX]
+        self.eff_pm = 1000
         self.a_term_mmps2 = 1000
         # aim point below ground giving td_vz at contact on the planned burn
         a_plan = p[_P_AMAX] * p[_P_MARGIN] // 1000 - p[_P_G]
@@ -98,11 +99,22 @@ class Guidance:
         need = self.needed_accel(alt_pred, est.vz_mmps)
         return need * 1000 >= p[_P_MARGIN] * self.a_full_mmps2
 
-    def update_full_thrust(self, accel_z_mmps2, chamber_p_pm):
-        """Learn the full-thrust acceleration from what the engine delivers."""
+    def update_full_thrust(self, accel_z_mmps2, chamber_p_pm, thr_ref_pm):
+        """Learn what full throttle gives: acceleration per unit of sensed
+        thrust (mass falling, drag), and the engines' efficiency, sensed thrust
+        over the throttle they should be delivering by now (a shortfall or a
+        lost engine lowers it, and the throttle law asks more of what is left)."""
         if chamber_p_pm > 200:
             meas = accel_z_mmps2 * 1000 // chamber_p_pm
             self.a_full_mmps2 += (meas - self.a_full_mmps2) // 8
+        if thr_ref_pm > 300:
+            eff = chamber_p_pm * 1000 // thr_ref_pm
+            eff = 300 if eff < 300 else (1000 if eff > 1000 else eff)
+            self.eff_pm += (eff - self.eff_pm) // 8
+
+    def available_mmps2(self):
+        """Acceleration at full throttle with the engines as they are now."""
+        return self.a_full_mmps2 * self.eff_pm // 1000
 
     def start_terminal(self, est):
         """Freeze the deceleration of the burn as it reaches the terminal phase,
@@ -135,7 +147,8 @@ class Guidance:
         else:
             a = self.needed_accel(est.alt_mm, est.vz_mmps)
         self.accel_cmd_mmps2 = a
-        thr = a * 1000 // self.a_full_mmps2 if self.a_full_mmps2 > 0 else 1000
+        avail = self.available_mmps2()
+        thr = a * 1000 // avail if avail > 0 else 1000
         tmin = p[_P_TMIN]
         if thr < tmin:
             thr = tmin

@@ -222,7 +222,7 @@ class Sequencer:
         if self.shortfall:
             # with what the engine really gives, can the vehicle still stop?
             need = guid.needed_accel(est.alt_mm, est.vz_mmps)
-            if need > guid.a_full_mmps2 * 11 // 10 and est.alt_mm > p[_P_TERM] // 4:
+            if need > guid.available_mmps2() * 11 // 10 and est.alt_mm > p[_P_TERM] // 4:
                 self.abort("shortfall cannot be absorbed: divert", need, ACTION_DIVERT)
 
     def _divergence(self, s, p):
