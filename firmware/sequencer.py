@@ -38,6 +38,7 @@ _P_DIV_MS = index("est_div_ms")
 _P_RELIGHTS = index("relight_max")
 _P_LEAD = index("ign_lead_ms")
 _P_SOLID = index("solid")
+_P_THR_LAG = index("thr_lag_ms")
 # built once: a tuple of imported names in an expression is rebuilt (allocated) on every use
 _ATTITUDE_WATCH = (ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)  # when the TVC can act
 _NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
@@ -205,18 +206,20 @@ class Sequencer:
         if cmd <= ref:
             ref = cmd
         else:
-            ref += (cmd - ref) * dt_ms // _THR_LAG_MS
+            ref += (cmd - ref) * dt_ms // p[_P_THR_LAG]
         self.thr_ref_pm = ref
         if self.state == ST_LANDING_BURN and self.in_state_ms() < p[_P_LEAD]:
             self.short_since_us = -1
             return
         want = ref
-        if s.chamber_p_pm * 1000 < p[_P_SHORT_PM] * want:
+        # judged on the guidance's filtered efficiency (sensed over expected
+        # thrust): the raw ratio is noisy and would keep resetting the timer
+        if guid.eff_pm < p[_P_SHORT_PM]:
             if self.short_since_us < 0:
                 self.short_since_us = self.t_us
             elif not self.shortfall and (self.t_us - self.short_since_us) // 1000 >= p[_P_SHORT_MS]:
                 self.shortfall = True
-                self.fault("thrust shortfall", s.chamber_p_pm * 1000 // (want if want else 1))
+                self.fault("thrust shortfall", guid.eff_pm)
         else:
             self.short_since_us = -1
         if self.shortfall:

@@ -136,5 +136,6 @@ def firmware_params(veh, initial=None):
         p["throttle_min_pm"] = 1000
     else:
         p["ign_lead_ms"] = (eng.get("ignition_dead_time_s", 0.0) + eng.get("spool_time_constant_s", 0.0)) * 1000
+        p["thr_lag_ms"] = max(1.0, eng.get("throttle_time_constant_s", 0.15) * 1000)
     p.update(load_tuning(veh.name))
     return {k: int(round(v)) for k, v in p.items()}

@@ -37,6 +37,7 @@ TABLE = (
     ("coast_timeout_ms", 120000, 1000, 3600000),
     ("thrust_short_pm", 850, 0, 1000),          # sensed thrust below this fraction of commanded ...
     ("thrust_short_ms", 300, 10, 10000),        # ... for this long is a shortfall
+    ("thr_lag_ms", 150, 1, 5000),               # the engine follows throttle commands this slowly
     ("est_div_mm", 50000, 100, 10000000),       # altimeter and GNSS disagreeing by more ...
     ("est_div_ms", 500, 10, 10000),             # ... for this long is estimator divergence
     ("divert_x_mm", 60000, -10000000, 10000000),  # safe point (east of the pad) for a divert
