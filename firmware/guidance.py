@@ -85,15 +85,19 @@ class Guidance:
     def should_ignite(self, est):
         p = self.p
         if p[_P_SOLID]:
-            # solid motor: burnout at the ground with zero speed needs ignition at
-            # h = -v t_b + K (K from the thrust curve's impulse and first moment);
-            # compare at the point where the motor will really light
+            # solid motor: to stop at the ground, light at h = -v t_b + K (K from
+            # the thrust curve, fitted with drag on the ground).  Judge it at the
+            # moment the motor will really light, one ignition delay ahead, with
+            # the speed it will have gained by then
             lead = p[_P_LEAD]
             v = est.vz_mmps
             if v >= 0:
                 return False
-            h_ign = -v * p[_P_SOLID_TB] // 1000 + p[_P_SOLID_K]
-            return est.alt_mm + v * lead // 1000 <= h_ign
+            g = p[_P_G]
+            v_lit = v - g * lead // 1000
+            alt_lit = est.alt_mm + (v + v_lit) // 2 * lead // 1000
+            h_ign = -v_lit * p[_P_SOLID_TB] // 1000 + p[_P_SOLID_K]
+            return alt_lit <= h_ign
         lead = p[_P_LEAD]
         alt_pred = est.alt_mm + est.vz_mmps * lead // 1000
         need = self.needed_accel(alt_pred, est.vz_mmps)

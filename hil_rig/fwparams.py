@@ -97,7 +97,7 @@ def solid_ignition_k(veh):
     # the vehicle's nominal start crosses it (+-8 m/s), so the line is good
     # to a few cm where it is used
     vc = _crossing_speed(veh)
-    vs = [vc - 8.0 + 1.0 * i for i in range(17)]
+    vs = [vc - 3.0 + 0.5 * i for i in range(13)]
     hs = [_burn_drop_m(veh, v) for v in vs]
     n = len(vs)
     mv = sum(vs) / n
