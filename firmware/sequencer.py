@@ -127,7 +127,7 @@ class Sequencer:
             if guid.should_ignite(est):
                 if self._tilt_beyond(est, p):
                     # nothing steers a coasting stage; lighting it tumbling would be worse
-                    self.abort("attitude beyond limit at ignition", est.tilt_x_urad)
+                    self.abort("tilt limit at ignition", est.tilt_x_urad)
                 else:
                     self.engine_on = True
                     self.go(ST_IGNITION, "ignition point", est.alt_mm)
@@ -147,7 +147,7 @@ class Sequencer:
                 # stopped above the pad and climbing (a stage that cannot hover
                 # would fly away on its throttle floor): cut, drop the last bit
                 self.engine_on = False
-                self.fault("stopped above the ground: engine cut", est.alt_mm)
+                self.fault("stopped above ground", est.alt_mm)
                 self.go(ST_TOUCHDOWN, "engine cut above ground", est.alt_mm)
             elif not self.legs_down and est.alt_mm < p[_P_LEGS]:
                 self.legs_down = True
@@ -189,7 +189,7 @@ class Sequencer:
         elif self.in_state_ms() > p[_P_CONFIRM]:
             if self.relights < p[_P_RELIGHTS]:
                 self.relights += 1
-                self.fault("ignition not confirmed: relight", self.relights)
+                self.fault("no ignition: relight", self.relights)
                 self.engine_on = False
                 self.relight_off_us = self.t_us
             else:
@@ -226,7 +226,7 @@ class Sequencer:
             # with what the engine really gives, can the vehicle still stop?
             need = guid.needed_accel(est.alt_mm, est.vz_mmps)
             if need > guid.available_mmps2() * 11 // 10 and est.alt_mm > p[_P_TERM] // 4:
-                self.abort("shortfall cannot be absorbed: divert", need, ACTION_DIVERT)
+                self.abort("shortfall: divert", need, ACTION_DIVERT)
 
     def _divergence(self, s, p):
         f = s.flags

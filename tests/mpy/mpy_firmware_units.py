@@ -112,7 +112,7 @@ def test_ignition_not_confirmed_relights_once_then_aborts_with_engine_cut():
     t = 10000 + window_us + 20000
     _fly_to(seq, est, guid, s, t)
     assert seq.state == m.ST_IGNITION and not seq.engine_on  # off before the relight
-    assert any(e[0] == m.EV_FAULT and e[4] == "ignition not confirmed: relight" for e in log.events)
+    assert any(e[0] == m.EV_FAULT and e[4] == "no ignition: relight" for e in log.events)
     _fly_to(seq, est, guid, s, t + 150000)
     assert seq.engine_on  # relit
     _fly_to(seq, est, guid, s, t + 150000 + window_us + 20000)
