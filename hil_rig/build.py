@@ -5,8 +5,11 @@
     /lib/protocol/*.mpy      the protocol package, without host-only modules
 
 Compiled with `mpy-cross` for the board's architecture: armv6m (RP2040, Pico)
-or armv7emsp (RP2350, Pico 2).  The firmware is plain bytecode today, which runs
-on both; the flag matters as soon as a module uses @micropython.native/viper.
+or armv7emsp (RP2350, Pico 2).  The protocol's byte loops (protocol/framing.py,
+protocol/crc.py) use @micropython.viper, so those .mpy files hold machine code
+for that architecture (header byte 2 names it) and import only on a matching
+VM; the rest is plain bytecode.  `march` overrides the chip's architecture, e.g.
+`x64` to import the image on the unix VM of an x86-64 host.
 """
 import shutil
 import subprocess
@@ -50,11 +53,12 @@ def deployable_sources():
     return out
 
 
-def build(out_dir, chip="rp2040"):
-    """Compile the image into out_dir; returns the list of board paths."""
+def build(out_dir, chip="rp2040", march=None):
+    """Compile the image into out_dir; returns the list of board paths.
+    march: mpy-cross architecture instead of the chip's (e.g. "x64")."""
     if chip not in ARCHS:
         raise BuildError(f"unknown chip {chip!r}: use one of {', '.join(ARCHS)}")
-    arch = ARCHS[chip]
+    arch = march or ARCHS[chip]
     tool = find_mpy_cross()
     out_dir = Path(out_dir)
     made = []

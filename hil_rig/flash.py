@@ -70,8 +70,9 @@ class NoHello(FlashError):
     pass
 
 
-BOOTSEL_HINT = ("re-plug the board and press and hold BOOTSEL right after, so main.py skips the "
-                "firmware (held already at power-up it starts the ROM bootloader), then retry")
+BOOTSEL_HINT = ("re-plug the board and press BOOTSEL while the LED blinks (the first second), so "
+                "main.py skips the firmware (held already at power-up it starts the ROM "
+                "bootloader), then retry")
 
 
 def _port_is_device_path(port):
