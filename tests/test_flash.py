@@ -265,7 +265,7 @@ def test_transport_batches_many_files_per_mpremote_process(fake_mpremote, tmp_pa
 @pytest.mark.parametrize("err, cls, words", [
     ("mpremote: failed to access /dev/null (it may be in use by another program)\n", PortError,
      "another program has it open"),
-    ("b''\nmpremote: could not enter raw repl\n", PortError, "press and hold BOOTSEL right after"),
+    ("b''\nmpremote: could not enter raw repl\n", PortError, "press BOOTSEL while the LED blinks"),
     ("mpremote: cp: No space left on device.\n", CopyError, "No space left on device"),
 ])
 def test_transport_turns_mpremote_errors_into_one_line(fake_mpremote, monkeypatch, err, cls, words):
