@@ -18,8 +18,8 @@ def cmd_fly(args):
     key = read_key_file(args.key) if args.key else None
     if args.speed is not None and args.pace != "lockstep":
         raise HoverslamError("--speed applies to --pace lockstep only")
-    print(f"flying {args.vehicle} on {args.target} ({args.pace}, {args.rate_hz} Hz, seed {args.seed}) ...",
-          file=sys.stderr, flush=True)
+    print(f"flying {args.vehicle} on {args.target} ({args.pace}, {args.rate_hz} Hz, seed {args.seed}); "
+          "the first run compiles the plant (~30 s) ...", file=sys.stderr, flush=True)
     try:
         rep = run_flight(vehicle=args.vehicle, target=args.target, faults=faults, seed=args.seed,
                          rate_hz=args.rate_hz, heap=args.heap, max_time_s=args.max_time_s,
