@@ -5,10 +5,19 @@ pseudo-terminal opened non-blocking (like a UART with timeout=0, so a read
 returns what has arrived); it is read with the same calls USB CDC uses on a
 Pico (`sys.stdin.buffer`, `kbd_intr(-1)`, `select.poll().ipoll`).  Ticks are wrapped
 at 2**30 like on rp2 so wrap-around bugs show up here too.
+
+Syscalls are a good part of a lockstep step here, so `read_into` reads
+without polling first: on the non-blocking pty a read of an empty link
+returns None (EAGAIN) and of a closed one raises EIO, which is what
+`ipoll(0)` used to tell before the read.  (MicroPython's readinto keeps
+reading until the buffer is full or the fd has nothing more, so the link
+offers a frame-sized buffer: one read() per frame.)  `ipoll` is used only to
+sleep in `wait_rx`.
 """
 import sys
 import time
 import select
+import errno
 import micropython
 
 _MASK = const(0x3FFFFFFF)
@@ -32,22 +41,22 @@ class Board:
         self._tx = sys.stdout.buffer
         self._poll = select.poll()
         self._poll.register(self._rx, select.POLLIN)
+        self._readinto = self._rx.readinto
+        self._write = self._tx.write
         self.ticks_us = ticks_us
         self.ticks_diff = ticks_diff
 
     def read_into(self, buf):
         """Bytes available now, without blocking; -1 once the link is gone."""
-        for obj, ev in self._poll.ipoll(0):
-            if ev & select.POLLIN:
-                try:
-                    n = self._rx.readinto(buf)
-                except OSError:
-                    return -1  # EIO: the host side of the pty is gone
-                if n is None:
-                    return 0
-                return n if n else -1
-            return -1  # POLLHUP / POLLERR: the host closed the pty
-        return 0
+        try:
+            n = self._readinto(buf)
+        except OSError as e:
+            if e.errno == errno.EAGAIN:
+                return 0  # (a port that raises instead of returning None)
+            return -1  # EIO: the host side of the pty is gone
+        if n is None:
+            return 0  # EAGAIN: nothing has arrived
+        return n if n else -1  # 0: end of file, the host side is gone
 
     def wait_rx(self, timeout_ms):
         """Sleep until the link has data or timeout_ms passes."""
@@ -56,8 +65,7 @@ class Board:
         return False
 
     def write(self, mv):
-        tx = self._tx
-        n = tx.write(mv)
+        n = self._write(mv)
         if n is None or n < len(mv):
             self._write_slow(mv, n or 0)
 

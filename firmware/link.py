@@ -8,11 +8,10 @@ the senders for ACTUATORS, STATUS, EVENT, HELLO and ACK.  Hot path
 import struct
 from micropython import const
 from protocol import messages as m
-from protocol.framing import Decoder, Encoder
+from protocol.framing import Decoder, Encoder, framed_size
 from protocol.codec import view, fmt
 from protocol.auth import Signer, TAG_LEN
 
-_RXBUF = const(256)
 ARM_WINDOW_US = const(2000000)  # ARM_CONFIRM must follow ARM within this
 _KEY_FILE = "hoverslam.key"
 _CTR_FILE = "counter.dat"
@@ -31,7 +30,11 @@ class Link:
         self.board = board
         self.dec = Decoder()
         self.enc = Encoder()
-        self.rx = bytearray(_RXBUF)
+        # one SENSORS frame of room per read: the unix VM's readinto reads until
+        # its buffer is full or the link is empty, so a frame-sized buffer takes
+        # the step's frame in one read() syscall instead of two (a longer burst
+        # just takes more reads; the decoder does not care how it is cut)
+        self.rx = bytearray(framed_size(m.SENSORS))
         self.rx_n = 0
         self.rx_pos = 0
         self.sensors = view(self.dec.buf, m.SENSORS)
@@ -62,17 +65,20 @@ class Link:
     def poll(self):
         """Next complete frame's message id, or -1 if none is waiting."""
         dec = self.dec
+        rx = self.rx
+        pos = self.rx_pos
+        n = self.rx_n
         while True:
-            if self.rx_pos >= self.rx_n:
-                n = self.board.read_into(self.rx)
-                if n < 0:
-                    self.closed = True
-                    return -1
-                if n == 0:
+            if pos >= n:
+                n = self.board.read_into(rx)
+                if n <= 0:
+                    if n < 0:
+                        self.closed = True
                     return -1
                 self.rx_n = n
-                self.rx_pos = 0
-            self.rx_pos = dec.feed(self.rx, self.rx_pos, self.rx_n)
+                pos = 0
+            pos = dec.feed(rx, pos, n)
+            self.rx_pos = pos
             if dec.ready >= 0:
                 return dec.ready
 

@@ -357,13 +357,15 @@ def _check_board(info, chip, expect_platform):
 
 def flash(port, chip="rp2040", key_file=None, uart_baud=None, uart_port=None, transport=None,
           hello_port=None, hello_timeout_s=HELLO_TIMEOUT_S, expect_platform="rp2", log=None,
-          baudrate=921600):
+          baudrate=921600, march=None):
     """Flash, verify by hash, reset and handshake.  Returns a FlashResult.
 
     uart_baud: write uart.cfg so the firmware talks on UART0 (GP0/GP1); the
     HELLO check then runs on uart_port (the USB-serial adapter) if given, and
     is skipped otherwise.  hello_port: where to handshake after the reset
-    (default: port, or uart_port with --uart)."""
+    (default: port, or uart_port with --uart).  march: build the image's
+    machine code for this mpy-cross arch instead of the chip's (e.g. "x64" for
+    the unix VM standing in for a board)."""
     log = log or (lambda line: None)
     if chip not in ARCHS:
         raise FlashError(f"unknown chip {chip!r}: use one of {', '.join(ARCHS)}")
@@ -392,7 +394,7 @@ def flash(port, chip="rp2040", key_file=None, uart_baud=None, uart_port=None, tr
 
     with tempfile.TemporaryDirectory(prefix="hoverslam-flash-") as tmp:
         tmp = Path(tmp)
-        files = build(tmp, chip)
+        files = build(tmp, chip, march=march)
         (tmp / KEY_FILE).write_bytes(key)
         files.append(KEY_FILE)
         if uart_baud:
@@ -413,7 +415,7 @@ def flash(port, chip="rp2040", key_file=None, uart_baud=None, uart_port=None, tr
         if key_is_new:
             stale.append(COUNTER_FILE)   # counters of another key mean nothing
         t.remove_many(stale)
-        log(f"copying {len(files)} files ({chip}, {ARCHS[chip]})")
+        log(f"copying {len(files)} files ({chip}, {march or ARCHS[chip]})")
         t.put_many([(tmp / f, f) for f in files])
 
         local = {f: _sha256_file(tmp / f) for f in files}

@@ -6,10 +6,16 @@ F Prime GDS style: `send`, `await_message(name, predicate, timeout_s)`, with
 every received EVENT/STATUS kept for the run's record.  Signed commands carry
 an HMAC tag and a monotonic counter.
 """
+import os
 import select
 import time
 
 import serial
+
+try:
+    from serial.serialposix import Serial as _PosixSerial
+except ImportError:  # not a POSIX host
+    _PosixSerial = None
 
 from host.errors import CommandRejected, HandshakeError, LinkError, LinkTimeout
 from protocol import messages as m
@@ -17,6 +23,9 @@ from protocol.auth import Signer, TAG_LEN
 from protocol.framing import DROP_NAMES
 from protocol.hostcodec import SPECS, spec
 from protocol.hostfast import FastReader, FastWriter
+
+
+_READ_MAX = 65536  # bytes per read of a local port
 
 
 class Writer(FastWriter):
@@ -88,11 +97,28 @@ class Link:
             self._fd = port.fileno()  # wait with select: setting port.timeout costs a tcsetattr
         except (AttributeError, OSError, ValueError, serial.SerialException):
             self._fd = None
+        # A local POSIX port (a tty, the SITL pty) is read and written with one
+        # os.read/os.write on its fd (pyserial opens it O_NONBLOCK): pyserial adds
+        # a select() to every write and an ioctl + select to every read, which
+        # is a good part of a lockstep step.  Only for this exact port object:
+        # whatever replaces link.port later (a fault injector) goes through pyserial.
+        self._fd_port = (port if self._fd is not None and _PosixSerial is not None
+                         and type(port) is _PosixSerial else None)
 
     # --- I/O -------------------------------------------------------------
     def write(self, data):
+        port = self.port
         try:
-            self.port.write(data)
+            fd = port.fd if port is self._fd_port else None  # None once closed
+            if fd is not None:
+                try:
+                    n = os.write(fd, data)
+                except BlockingIOError:
+                    n = 0
+                if n < len(data):  # the tty buffer is full: pyserial waits (write timeout)
+                    port.write(data[n:])
+            else:
+                port.write(data)
         except (serial.SerialException, OSError) as e:
             self._dead(f"write failed: {e}")
         self.bytes_tx += len(data)
@@ -115,9 +141,37 @@ class Link:
                 time.sleep(0.025)
         raise LinkError(f"link to the board lost ({why})")
 
+    def _read_fd(self, fd, wait_s):
+        """What has arrived on the local port's fd (up to _READ_MAX bytes).
+
+        pyserial sets VMIN = 0, so an empty tty reads b"" (or EAGAIN); only
+        b"" after select() said readable means the far end is gone."""
+        try:
+            try:
+                data = os.read(fd, _READ_MAX)
+            except BlockingIOError:
+                data = b""
+            if data or wait_s <= 0 or not select.select([fd], [], [], wait_s)[0]:
+                return data
+            data = os.read(fd, _READ_MAX)
+        except BlockingIOError:
+            return b""
+        except OSError as e:
+            self._dead(f"read failed: {e}")
+        if not data:  # as pyserial's read() says it
+            self._dead("read failed: device reports readiness to read but returned no data "
+                       "(device disconnected or multiple access on port?)")
+        return data
+
     def pump(self, wait_s=0.0):
         """Read what has arrived (waiting up to wait_s for the first byte)."""
         port = self.port
+        fd = port.fd if port is self._fd_port else None  # None once closed
+        if fd is not None:
+            data = self._read_fd(fd, wait_s)
+            if not data:
+                return 0
+            return self._took(data)
         try:
             n = port.in_waiting
             if n == 0 and wait_s > 0:
@@ -138,6 +192,9 @@ class Link:
             self._dead(f"read failed: {e}")
         if not data:
             return 0
+        return self._took(data)
+
+    def _took(self, data):
         t = time.monotonic_ns()
         self.bytes_rx += len(data)
         if self.on_rx:

@@ -20,6 +20,7 @@ advance, done, truth, step_s).
 import math
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from host.errors import LinkTimeout
 from protocol import messages as m
@@ -27,6 +28,14 @@ from protocol.hostcodec import spec
 
 _SENS = spec("SENSORS")
 _ACT_ID = spec("ACTUATORS").msg_id
+_SENS_GET = itemgetter(*_SENS.si_fields)  # SI values in table order, in C
+_SENS_SCALE = tuple(sc for _, sc in _SENS.si)
+
+
+def _sensors_wire(si):
+    """_SENS.tuple_from_si(si), same values, about 3x faster (once per step)."""
+    return tuple([v if sc is None else int(round(v / sc))
+                  for v, sc in zip(_SENS_GET(si), _SENS_SCALE)])
 
 
 @dataclass
@@ -76,8 +85,10 @@ def _apply(plant, a):
                   bool(flags & m.AF_ENGINE_ON), bool(flags & m.AF_LEGS_DOWN))
 
 
-def _record(trace, plant, a):
-    tr = plant.truth()
+def _record(trace, plant, a, tr=None):
+    """Append one trace sample; tr: plant.truth() if already taken this step."""
+    if tr is None:
+        tr = plant.truth()
     trace.t_s.append(plant.t_s)
     trace.alt_m.append(tr["z_m"])
     trace.vz_mps.append(tr["vz_mps"])
@@ -104,31 +115,40 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     done_at = None
     ended_by = "time limit"
     retries = 0
+    write = link.write
+    frame_of = link.writer.frame
+    await_act = link.await_message
+    sens_id = _SENS.msg_id
+    perf_ns = time.perf_counter_ns
+    monotonic = time.monotonic
     t_wall0 = time.perf_counter()
     while plant.t_s < max_time_s:
         if faulty_port is not None:
             faulty_port.set_time(plant.t_s)
-        frame = link.writer.frame(_SENS.msg_id, _SENS.tuple_from_si(plant.sensors(k)))
-        t0 = time.perf_counter_ns()
-        link.write(frame)
-        deadline = time.monotonic() + step_timeout_s
+        frame = frame_of(sens_id, _sensors_wire(plant.sensors(k)))
+        t0 = perf_ns()
+        write(frame)
+        # while the firmware computes step k: the state this step's trace sample
+        # shows (command() only takes effect in advance(), so it is the same)
+        tr = plant.truth() if k % trace_every == 0 else None
+        deadline = monotonic() + step_timeout_s
         while True:
             try:
-                act = link.await_message("ACTUATORS", lambda f, k=k: f["step"] == k,
-                                         min(retry_s, max(0.001, deadline - time.monotonic())))
+                act = await_act("ACTUATORS", lambda f, k=k: f["step"] == k,
+                                min(retry_s, max(0.001, deadline - monotonic())))
                 break
             except LinkTimeout:
-                if time.monotonic() >= deadline:
+                if monotonic() >= deadline:
                     raise LinkTimeout(f"no ACTUATORS from the board within {step_timeout_s:.1f} s "
                                       f"(step {k}, sim time {plant.t_s:.2f} s)") from None
                 retries += 1
-                link.write(frame)  # same bytes again: the firmware answers a repeat from memory
-        closure.append(time.perf_counter_ns() - t0)
+                write(frame)  # same bytes again: the firmware answers a repeat from memory
+        closure.append(perf_ns() - t0)
         a = act.fields
         state = a["state"]
         _apply(plant, a)
-        if k % trace_every == 0:
-            _record(trace, plant, a)
+        if tr is not None:
+            _record(trace, plant, a, tr)
         if on_step is not None:
             on_step(k, plant, a)
         plant.advance(dt_s)

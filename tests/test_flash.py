@@ -34,6 +34,7 @@ sys.path.insert(0, str(FAKES))
 from fake_board import FakeBoard  # noqa: E402
 from flash_transport import FakeTransport  # noqa: E402
 from vm_board import VmBoard  # noqa: E402
+from tests.test_build import _vm_march as vm_march  # noqa: E402
 
 UID = "e660583883724a32"
 
@@ -315,10 +316,13 @@ def test_flash_the_image_to_the_vm_then_fly_commands_with_the_saved_key(vm, keys
     # leftovers of an older flash: a source module that would shadow app.mpy
     (vm.fs / "lib").mkdir()
     (vm.fs / "lib" / "app.py").write_text("raise SystemExit('stale app.py ran')\n")
-    res = flash(vm.port, transport=vm.transport(), expect_platform="linux", hello_timeout_s=20)
+    # the image's machine code (protocol viper loops) for the VM's own arch
+    march = vm_march()
+    res = flash(vm.port, transport=vm.transport(), expect_platform="linux", hello_timeout_s=20,
+                march=march)
     assert res.hello is not None, vm.stderr_text()
     image = tmp_path / "image"
-    for f in build(image, "rp2040"):
+    for f in build(image, "rp2040", march=march):
         assert (vm.fs / f).read_bytes() == (image / f).read_bytes(), f
     assert not (vm.fs / "lib" / "app.py").exists()
     # the VM booted the flashed main.py and hashed its own /lib like a board does

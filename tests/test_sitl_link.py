@@ -19,7 +19,8 @@ from planar import PlanarPlant  # noqa: E402
 
 PLANAR_PARAMS = {"accel_max_mmps2": 28571, "throttle_min_pm": 400, "ign_lead_ms": 200,
                  "term_alt_mm": 5000, "alpha_gimbal_pm": 30000, "td_vz_mmps": 500,
-                 "link_timeout_ms": 5000, "gnss_latency_ms": 0}  # the fake has no GNSS latency
+                 "link_timeout_ms": 5000, "gnss_latency_ms": 0,  # the fake has no GNSS latency
+                 "term_accel_max_mmps2": 15000}  # and no engine lag: it can stop hard
 
 
 @pytest.mark.timeout(60)
