@@ -20,8 +20,10 @@ def record(name, value, unit, target, better):
 
 def ratio(rec):
     v, t = rec["value"], rec["target"]
-    if t in (None, 0) or v is None:
+    if t is None or v is None:
         return None
+    if t == 0:  # "exactly none" targets (bytes allocated): met or not, no ratio
+        return float("inf") if (v <= 0 if rec["better"] == "lower" else v >= 0) else 0.0
     return v / t if rec["better"] == "higher" else (t / v if v else float("inf"))
 
 
@@ -193,5 +195,6 @@ def format_table(records):
         verdict = "" if q is None else ("ok" if q >= 1 else "MISS")
         v = r["value"]
         vs = f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else f"{v:,}"
-        rows.append([r["name"], vs, r["unit"], tgt, "-" if q is None else f"{q:.2f}", verdict])
+        qs = "-" if q is None else ("inf" if q == float("inf") else f"{q:.2f}")
+        rows.append([r["name"], vs, r["unit"], tgt, qs, verdict])
     return table(rows, ["figure", "value", "unit", "target", "ratio", ""])
