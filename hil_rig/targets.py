@@ -29,12 +29,18 @@ class TargetError(HoverslamError):
     pass
 
 
-def find_micropython():
-    """The `micropython` command: next to this interpreter first (the venv), then PATH."""
-    cand = Path(sys.executable).parent / "micropython"
+def find_tool(name):
+    """A command installed with the project: next to this interpreter first
+    (the venv's bin), then PATH; None if neither has it."""
+    cand = Path(sys.executable).parent / name
     if cand.exists():
         return str(cand)
-    found = shutil.which("micropython")
+    return shutil.which(name)
+
+
+def find_micropython():
+    """The `micropython` command (the unix port of MicroPython)."""
+    found = find_tool("micropython")
     if found:
         return found
     raise TargetError("the MicroPython VM (`micropython`) was not found: run `make setup` "
