@@ -61,6 +61,10 @@ class Sequencer:
         self.state = ST_SAFE
         self.t_state_us = 0   # sim time we entered the state
         self.t_us = 0
+        self.new_flight()
+
+    def new_flight(self):
+        """Per-flight state, cleared at boot and at every arming."""
         self.engine_on = False
         self.legs_down = False
         self.action = ACTION_NONE
@@ -85,14 +89,7 @@ class Sequencer:
 
     def arm(self):
         if self.state == ST_SAFE:
-            self.engine_on = False
-            self.legs_down = False
-            self.action = ACTION_NONE
-            self.relights = 0
-            self.relight_off_us = -1
-            self.short_since_us = -1
-            self.shortfall = False
-            self.div_since_us = -1
+            self.new_flight()
             self.go(ST_ARMED, "arm confirmed")
             return True
         return False

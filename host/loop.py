@@ -101,6 +101,16 @@ def _record(trace, plant, a, tr=None):
     trace.state.append(a["state"])
 
 
+def _settle(plant, done_at, settle_s):
+    """(done_at, settled): once the plant says done, fly settle_s more of sim
+    time so the firmware reaches its resting state."""
+    if not plant.done:
+        return done_at, False
+    if done_at is None:
+        done_at = plant.t_s
+    return done_at, plant.t_s - done_at >= settle_s
+
+
 def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                  settle_s=1.0, on_step=None, trace_every=None, speed=None, retry_s=0.05,
                  faulty_port=None):
@@ -157,12 +167,10 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
             ahead = plant.t_s / speed - (time.perf_counter() - t_wall0)
             if ahead > 0:
                 time.sleep(ahead)
-        if plant.done:
-            if done_at is None:
-                done_at = plant.t_s
-            if plant.t_s - done_at >= settle_s:
-                ended_by = "plant"
-                break
+        done_at, settled = _settle(plant, done_at, settle_s)
+        if settled:
+            ended_by = "plant"
+            break
     wall = time.perf_counter() - t_wall0
     link.pump()
     return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
@@ -249,12 +257,10 @@ def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_st
                 link.liveness()
             raise LinkTimeout(f"the board has been silent for {silence_s:.1f} s (real-time run, "
                               f"sim time {plant.t_s:.2f} s)")
-        if plant.done:
-            if done_at is None:
-                done_at = plant.t_s
-            if plant.t_s - done_at >= settle_s:
-                ended_by = "plant"
-                break
+        done_at, settled = _settle(plant, done_at, settle_s)
+        if settled:
+            ended_by = "plant"
+            break
     wall = time.perf_counter() - t_wall0
     return LoopResult(pace="realtime", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
                       wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
