@@ -8,6 +8,7 @@ emits an EVENT instead of dropping to the REPL; link loss in flight aborts.
 """
 import gc
 import sys
+import micropython
 from micropython import const
 from protocol.parameters import index
 from protocol import messages as m
@@ -96,6 +97,7 @@ class App:
                              impl, sys.platform)
 
     # --- the control cycle ------------------------------------------------
+    @micropython.native
     def cycle(self):
         """The control step: SENSORS in the decoder buffer -> ACTUATORS out."""
         b = self.board
@@ -157,6 +159,7 @@ class App:
             self.cycle_max_us = c
         self.cycles += 1
 
+    @micropython.native
     def after_cycle(self):
         """Telemetry that can wait until the ACTUATORS frame is out."""
         if self.ev_n:
@@ -255,6 +258,7 @@ class App:
         if d > self.gc_max_us:
             self.gc_max_us = d
 
+    @micropython.native
     def slack(self):
         """Work that must not run inside a cycle: GC, watchdog, link-loss check."""
         b = self.board
@@ -278,6 +282,7 @@ class App:
                 self.seq.abort("link lost", quiet_ms)
                 self.link.send_actuators(self.step, 0, 0, 0, 0, m.AF_LEGS_DOWN, self.seq.state)
 
+    @micropython.native
     def run(self):
         gc.collect()
         gc.disable()
@@ -310,6 +315,9 @@ class App:
                     self.command()
                 except Exception as e:  # noqa: BLE001
                     self.fail_safe(e)
+                # commands allocate (HMAC, the parameter file): a burst of them
+                # with no idle pass between would fill the heap with GC off
+                self.slack()
             elif mid < 0:
                 if link.closed:
                     break

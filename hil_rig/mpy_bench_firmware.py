@@ -4,7 +4,7 @@
 # unchanged firmware App, and measures every control cycle: duration and bytes
 # allocated; plus the longest garbage collection the executive ran in slack.
 #
-#   micropython -X heapsize=192K hil_rig/mpy_bench_firmware.py frames.bin
+#   micropython -X heapsize=192K hil_rig/mpy_bench_firmware.py frames.bin [--times]
 #   (on a board: mpremote cp frames.bin hoverslam.key : + run hil_rig/mpy_bench_firmware.py)
 #
 # Needs `hoverslam.key` (the key the stream was signed with) in the current dir.
@@ -112,7 +112,7 @@ def pct(times, n, q):
     return lo
 
 
-def main(path):
+def main(path, dump=False):
     with open(path, "rb") as f:
         a = BenchApp(ReplayBoard(f))
         a.run()
@@ -140,6 +140,9 @@ def main(path):
     print("gc_count", a.gc_count)
     print("state", a.seq.state)
     print("exceptions", a.exceptions)
+    if dump:  # every cycle's time, for the host to compare replays cycle by cycle
+        for i in range(n):
+            sys.stdout.write("%d\n" % times[i])
 
 
-main(sys.argv[1] if len(sys.argv) > 1 else "frames.bin")
+main(sys.argv[1] if len(sys.argv) > 1 else "frames.bin", "--times" in sys.argv)
