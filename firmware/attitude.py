@@ -9,6 +9,7 @@ gimbal angle, so the gains hold from ignition to throttle-down (gain
 scheduling on thrust).  Output saturated and rate limited.
 Integer fixed point: urad, urad/s, urad/s^2, per mille gains.
 """
+import micropython
 from micropython import const
 from protocol.parameters import index
 
@@ -36,6 +37,7 @@ class RatePid:
         self.out_urad = 0
         self.saturated = 0
 
+    @micropython.native
     def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm):
         p = self.p
         rate_cmd = (angle_cmd_urad - angle_urad) * p[_P_ATTKP] // 1000
@@ -83,6 +85,7 @@ class Attitude:
         self.gimbal_pitch_urad = 0
         self.gimbal_yaw_urad = 0
 
+    @micropython.native
     def update(self, est, tilt_x_cmd, tilt_y_cmd, dt_us, thrust_pm):
         # positive gimbal_pitch -> torque about body +y -> lean toward +x grows
         self.gimbal_pitch_urad = self.pitch.step(tilt_x_cmd, est.tilt_x_urad,

@@ -12,6 +12,7 @@ carries the state.  The vehicle is taken as upright when the estimator is
 reset at arming (INS alignment is upstream of this software).
 """
 from array import array
+import micropython
 from micropython import const
 from protocol.parameters import index
 
@@ -78,6 +79,7 @@ class Estimator:
             self.alt_mm = s.alt_mm
         self.initialised = True
 
+    @micropython.native
     def update(self, s):
         """One estimation step from the SENSORS view `s`."""
         t = s.t_us
@@ -153,6 +155,7 @@ class Estimator:
                 self.vz_mmps += e * k // 4000  # the altimeter also steers vz through a dropout
         self.valid = True
 
+    @micropython.native
     def _gnss_fix(self, s, p):
         # compare the fix with the estimate from when it was taken
         lag = 0

@@ -10,6 +10,7 @@ tilt target for the attitude loop.  Solid motors: ignition height only,
 h = -v t_b + K with K = g t_b^2 / 2 - (t_b I - J) / m from the thrust curve.
 All integer fixed point: mm, mm/s, mm/s^2, urad, per mille.
 """
+import micropython
 from micropython import const
 from protocol.parameters import index
 
@@ -33,6 +34,7 @@ _P_SOLID_K = index("solid_k_mm")
 _KV_TERM = const(2000)  # terminal speed-error gain, 1/s x1000
 
 
+@micropython.native
 def isqrt(n):
     """Integer square root (Newton), exact for any n >= 0; no floats."""
     if n <= 0:
@@ -66,6 +68,7 @@ class Guidance:
         vtd = p[_P_TDVZ]
         self.aim_mm = vtd * vtd // (2 * a_plan)
 
+    @micropython.native
     def needed_accel(self, alt_mm, vz_mmps):
         """Upward acceleration (mm/s^2) of the constant-deceleration burn that
         reaches zero speed `aim_mm` below the ground, i.e. touches down at
@@ -82,6 +85,7 @@ class Guidance:
             a_net = 0  # climbing: no braking needed
         return a_net + p[_P_G]
 
+    @micropython.native
     def should_ignite(self, est):
         p = self.p
         if p[_P_SOLID]:
@@ -103,6 +107,7 @@ class Guidance:
         need = self.needed_accel(alt_pred, est.vz_mmps)
         return need * 1000 >= p[_P_MARGIN] * self.a_full_mmps2
 
+    @micropython.native
     def update_full_thrust(self, accel_z_mmps2, chamber_p_pm, thr_ref_pm):
         """Learn what full throttle gives: acceleration per unit of sensed
         thrust (mass falling, drag), and the engines' efficiency, sensed thrust
@@ -116,6 +121,7 @@ class Guidance:
             eff = 300 if eff < 300 else (1000 if eff > 1000 else eff)
             self.eff_pm += (eff - self.eff_pm) // 8
 
+    @micropython.native
     def available_mmps2(self):
         """Acceleration at full throttle with the engines as they are now."""
         return self.a_full_mmps2 * self.eff_pm // 1000
@@ -129,6 +135,7 @@ class Guidance:
         a = cap if a > cap else a
         self.a_term_mmps2 = a if a > 1000 else 1000
 
+    @micropython.native
     def terminal_accel(self, est):
         """Terminal phase: track the speed profile of the frozen deceleration,
         v_ref(h) = -sqrt(v_td^2 + 2 a h), with feedback on the speed error.
@@ -144,6 +151,7 @@ class Guidance:
         a = p[_P_G] + a_ref + err * _KV_TERM // 1000
         return a if a > 0 else 0
 
+    @micropython.native
     def vertical(self, est, terminal=False):
         p = self.p
         if terminal:
@@ -161,6 +169,7 @@ class Guidance:
         self.throttle_pm = thr
         return thr
 
+    @micropython.native
     def lateral_authority(self, est):
         """Sideways acceleration per radian of lean (mm/s^2): thrust pulls the
         way the vehicle leans, the air pushes the other way with a force that
@@ -175,6 +184,7 @@ class Guidance:
         aero = self.p[_P_AERO] * v_ms * v_ms // 1000 * dens_pm // 1000
         return a_thr - aero
 
+    @micropython.native
     def lateral(self, est, vertical_only, target_x_mm=0, target_y_mm=0):
         """Tilt targets that move the vehicle toward the target point."""
         p = self.p

@@ -6,6 +6,7 @@ the senders for ACTUATORS, STATUS, EVENT, HELLO and ACK.  Hot path
 (`poll`, `send_actuators`) allocates nothing.
 """
 import struct
+import micropython
 from micropython import const
 from protocol import messages as m
 from protocol.framing import Decoder, Encoder, framed_size
@@ -62,6 +63,7 @@ class Link:
         d = self.dec.drops
         return d[0] + d[1] + d[2] + d[3] + d[4]
 
+    @micropython.native
     def poll(self):
         """Next complete frame's message id, or -1 if none is waiting."""
         dec = self.dec
@@ -83,12 +85,14 @@ class Link:
                 return dec.ready
 
     # --- outgoing -------------------------------------------------------
+    @micropython.native
     def send_actuators(self, step, throttle_pm, gp_urad, gy_urad, roll_pm, flags, state):
         enc = self.enc
         struct.pack_into(_FMT_ACT, enc.raw, 4, step, throttle_pm, gp_urad, gy_urad, roll_pm,
                          flags, state)
         self.board.write(enc.finish(m.ACTUATORS))
 
+    @micropython.native
     def send_status(self, step, state, est, guid, att, cycle_us, cycle_max_us, heap_free, gc_count):
         enc = self.enc
         struct.pack_into(_FMT_STATUS, enc.raw, 4, step, state, est.alt_mm, est.vz_mmps,

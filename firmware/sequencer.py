@@ -18,6 +18,7 @@ ABORT/cut: engine off, legs down.  ABORT/divert: full thrust, steer to the
 divert point so the vehicle comes down away from the pad.  Every transition
 goes out through `emit(code, state_from, state_to, arg, text)` with its reason.
 """
+import micropython
 from micropython import const
 from protocol.parameters import index
 from protocol.messages import (ST_SAFE, ST_ARMED, ST_COAST, ST_IGNITION, ST_LANDING_BURN,
@@ -84,6 +85,7 @@ class Sequencer:
         self.t_state_us = self.t_us
         self.emit(EV_STATE, prev, state, arg, reason)
 
+    @micropython.native
     def in_state_ms(self):
         return (self.t_us - self.t_state_us) // 1000
 
@@ -112,6 +114,7 @@ class Sequencer:
     def fault(self, text, arg):
         self.emit(EV_FAULT, self.state, self.state, arg, text)
 
+    @micropython.native
     def step(self, t_us, s, est, guid):
         """Advance the machine for one control cycle at sim time t_us."""
         self.t_us = t_us
@@ -166,12 +169,14 @@ class Sequencer:
             self.abort("attitude beyond limit", est.tilt_x_urad)
         return self.state
 
+    @micropython.native
     def _tilt_beyond(self, est, p):
         tx = est.tilt_x_urad // 1000  # mrad keeps the squares small
         ty = est.tilt_y_urad // 1000
         lim = p[_P_TILT_ABORT] // 1000
         return tx * tx + ty * ty > lim * lim
 
+    @micropython.native
     def _ignition(self, s, p):
         if self.relight_off_us >= 0:
             # engine held off between attempts, then commanded on again
@@ -192,6 +197,7 @@ class Sequencer:
             else:
                 self.abort("ignition not confirmed", self.in_state_ms())
 
+    @micropython.native
     def _thrust_check(self, s, est, guid, p):
         """Sensed thrust well below what the engine should deliver for
         thrust_short_ms: shortfall.  The reference follows throttle-ups with
@@ -225,6 +231,7 @@ class Sequencer:
             if need > guid.available_mmps2() * 11 // 10 and est.alt_mm > p[_P_TERM] // 4:
                 self.abort("shortfall: divert", need, ACTION_DIVERT)
 
+    @micropython.native
     def _divergence(self, s, p):
         f = s.flags
         if f & SF_GNSS_VALID and f & SF_ALT_VALID:

@@ -40,9 +40,10 @@ class FlightReport:
 def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                heap=PICO_HEAP, max_time_s=None, step_timeout_s=2.0, initial=None, wind=None,
                on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None,
-               pace="lockstep", speed=None, link_faults=None):
-    """Fly once.  pace: "lockstep" (speed: None = flat out, N = N x real time)
-    or "realtime".  link_faults: a host.linkfaults.LinkFaults to inject."""
+               pace="lockstep", speed=None, link_faults=None, act_delay="none"):
+    """Fly once.  pace: "lockstep" (speed: None = flat out, N = N x real time;
+    act_delay: "none" or "frame", see host.loop.fly_lockstep) or "realtime".
+    link_faults: a host.linkfaults.LinkFaults to inject."""
     veh = load_vehicle(vehicle)
     plant = Plant(veh, seed=seed, faults=faults, wind=wind, initial=initial)
     params = firmware_params(veh, initial=initial)
@@ -62,7 +63,7 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
         if pace == "lockstep":
             loop = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
                                 step_timeout_s=step_timeout_s, on_step=on_step, speed=speed,
-                                faulty_port=fport)
+                                faulty_port=fport, act_delay=act_delay)
         else:
             loop = fly_realtime(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
                                 on_step=on_step, faulty_port=fport)

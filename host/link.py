@@ -147,12 +147,16 @@ class Link:
         pyserial sets VMIN = 0, so an empty tty reads b"" (or EAGAIN); only
         b"" after select() said readable means the far end is gone."""
         try:
-            try:
-                data = os.read(fd, _READ_MAX)
-            except BlockingIOError:
-                data = b""
-            if data or wait_s <= 0 or not select.select([fd], [], [], wait_s)[0]:
-                return data
+            if wait_s > 0:
+                # a caller that waits has just found nothing: select first (a
+                # read of an empty pty costs a syscall and an exception)
+                if not select.select([fd], [], [], wait_s)[0]:
+                    return b""
+            else:
+                try:
+                    return os.read(fd, _READ_MAX)
+                except BlockingIOError:
+                    return b""
             data = os.read(fd, _READ_MAX)
         except BlockingIOError:
             return b""
@@ -222,6 +226,30 @@ class Link:
             if len(inbox) > 256:
                 del inbox[:-64]
             left = deadline - time.monotonic()
+            if left <= 0:
+                if self.liveness:
+                    self.liveness()
+                raise LinkTimeout(f"no {name} from the board within {timeout_s:.1f} s")
+            self.pump(min(left, 0.05))
+
+    def await_step(self, name, step, timeout_s):
+        """await_message(name, lambda f: f["step"] == step, timeout_s), without a
+        closure per call: the lockstep's per-step wait."""
+        msg_id = spec(name).msg_id
+        deadline = None
+        while True:
+            inbox = self.inbox
+            for i, msg in enumerate(inbox):
+                if msg.msg_id == msg_id and msg.fields["step"] == step:
+                    del inbox[: i + 1]
+                    return msg
+            if len(inbox) > 256:
+                del inbox[:-64]
+            if deadline is None:
+                deadline = time.monotonic() + timeout_s
+                left = timeout_s
+            else:
+                left = deadline - time.monotonic()
             if left <= 0:
                 if self.liveness:
                     self.liveness()

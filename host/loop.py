@@ -15,7 +15,8 @@ Two pacings:
   the next tick are late, ticks without an answer are deadline misses.
 
 The plant is anything with the facade of host.plant.Plant (sensors, command,
-advance, done, truth, step_s).
+advance, done, truth, step_s); its wire-unit shortcuts (sensors_wire,
+command_wire) are used when it has them.
 """
 import math
 import time
@@ -111,11 +112,26 @@ def _settle(plant, done_at, settle_s):
     return done_at, plant.t_s - done_at >= settle_s
 
 
+ACT_DELAYS = ("none", "frame")
+
+
 def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                  settle_s=1.0, on_step=None, trace_every=None, speed=None, retry_s=0.05,
-                 faulty_port=None):
+                 faulty_port=None, act_delay="none"):
     """Run the loop until the plant says done (then `settle_s` more) or max_time_s.
-    The trace keeps every `trace_every`-th step (default: 20 samples/s)."""
+    The trace keeps every `trace_every`-th step (default: 20 samples/s).
+
+    act_delay: when the ACTUATORS answering SENSORS k take effect.  "none":
+    at t_k, as if the board answered instantly (the plant waits for the
+    answer, then steps).  "frame": at t_k+1, one control period later, as a
+    flight computer that outputs at the next tick would; a board's real
+    latency lies between the two (see `--pace realtime`).  The plant then
+    steps while the board computes, so a run takes about the longer of the
+    two instead of their sum.  Both are deterministic; on_step(k, plant, a)
+    sees the plant at t_k ("none") or t_k+1 ("frame")."""
+    if act_delay not in ACT_DELAYS:
+        raise ValueError(f"act_delay must be one of {', '.join(ACT_DELAYS)}, not {act_delay!r}")
+    delay_frame = act_delay == "frame"
     dt_s = 1.0 / rate_hz
     trace_every = trace_every or max(1, rate_hz // 20)
     k = 0
@@ -127,7 +143,13 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     retries = 0
     write = link.write
     frame_of = link.writer.frame
-    await_act = link.await_message
+    await_step = link.await_step
+    # a plant may offer the wire-unit fast paths; any facade works without them
+    sensors_wire = getattr(plant, "sensors_wire", None) or (lambda k: _sensors_wire(plant.sensors(k)))
+    command_wire = getattr(plant, "command_wire", None) or (
+        lambda thr, gp, gy, roll, flags: _apply(plant, {"throttle_pm": thr, "gimbal_pitch_urad": gp,
+                                                        "gimbal_yaw_urad": gy, "roll_pm": roll,
+                                                        "flags": flags}))
     sens_id = _SENS.msg_id
     perf_ns = time.perf_counter_ns
     monotonic = time.monotonic
@@ -135,33 +157,37 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     while plant.t_s < max_time_s:
         if faulty_port is not None:
             faulty_port.set_time(plant.t_s)
-        frame = frame_of(sens_id, _sensors_wire(plant.sensors(k)))
+        frame = frame_of(sens_id, sensors_wire(k))
         t0 = perf_ns()
         write(frame)
         # while the firmware computes step k: the state this step's trace sample
         # shows (command() only takes effect in advance(), so it is the same)
         tr = plant.truth() if k % trace_every == 0 else None
+        if delay_frame:
+            # [t_k, t_k+1] under ACTUATORS k-1, while the board computes step k
+            plant.advance(dt_s)
         deadline = monotonic() + step_timeout_s
         while True:
             try:
-                act = await_act("ACTUATORS", lambda f, k=k: f["step"] == k,
-                                min(retry_s, max(0.001, deadline - monotonic())))
+                act = await_step("ACTUATORS", k, min(retry_s, max(0.001, deadline - monotonic())))
                 break
             except LinkTimeout:
                 if monotonic() >= deadline:
                     raise LinkTimeout(f"no ACTUATORS from the board within {step_timeout_s:.1f} s "
-                                      f"(step {k}, sim time {plant.t_s:.2f} s)") from None
+                                      f"(step {k}, sim time {k * dt_s:.2f} s)") from None
                 retries += 1
                 write(frame)  # same bytes again: the firmware answers a repeat from memory
         closure.append(perf_ns() - t0)
         a = act.fields
         state = a["state"]
-        _apply(plant, a)
+        command_wire(a["throttle_pm"], a["gimbal_pitch_urad"], a["gimbal_yaw_urad"], a["roll_pm"],
+                     a["flags"])
         if tr is not None:
             _record(trace, plant, a, tr)
         if on_step is not None:
             on_step(k, plant, a)
-        plant.advance(dt_s)
+        if not delay_frame:
+            plant.advance(dt_s)
         k += 1
         if speed:
             ahead = plant.t_s / speed - (time.perf_counter() - t_wall0)

@@ -16,7 +16,19 @@ from planar import PlanarPlant  # noqa: E402
 from tests.test_sitl_link import PLANAR_PARAMS  # noqa: E402
 
 
-def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100):
+class _CommandClock(PlanarPlant):
+    """Notes the sim time at which each ACTUATORS reaches the plant."""
+
+    def __init__(self):
+        PlanarPlant.__init__(self)
+        self.applied_at_s = []
+
+    def command(self, *args):
+        self.applied_at_s.append(self.t_s)
+        PlanarPlant.command(self, *args)
+
+
+def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100, act_delay="none"):
     outputs = []
     with Session(SitlTarget()) as s:
         s.configure(PLANAR_PARAMS)
@@ -25,11 +37,12 @@ def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100):
         if faults is not None:
             fport = FaultyPort(s.link.port, faults)
             s.link.port = fport
-        plant = PlanarPlant()
+        plant = _CommandClock()
         rec = lambda k, p, a: outputs.append(tuple(a.values()))  # noqa: E731
         if pace == "lockstep":
             r = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=40, on_step=rec,
-                             speed=speed, faulty_port=fport, step_timeout_s=5.0)
+                             speed=speed, faulty_port=fport, step_timeout_s=5.0,
+                             act_delay=act_delay)
         else:
             r = fly_realtime(s.link, plant, rate_hz=rate_hz, max_time_s=40, on_step=rec,
                              faulty_port=fport)
@@ -47,6 +60,19 @@ def test_lockstep_gives_identical_firmware_outputs_across_runs_and_speeds():
     assert out1 == out2 == out3
     assert p1.verdict() == p2.verdict() == p3.verdict()
     assert r3.rtf <= 5.5  # the speed cap holds
+
+
+@pytest.mark.timeout(180)
+def test_frame_act_delay_applies_each_answer_one_period_later_and_stays_deterministic():
+    r0, out0, p0, _, _ = _fly()
+    r1, out1, p1, _, _ = _fly(act_delay="frame")
+    r2, out2, p2, _, _ = _fly(act_delay="frame")
+    dt = 0.01
+    assert all(abs(t - k * dt) < 1e-9 for k, t in enumerate(p0.applied_at_s))
+    assert all(abs(t - (k + 1) * dt) < 1e-9 for k, t in enumerate(p1.applied_at_s))
+    assert r1.ended_by == "plant" and p1.touch is not None
+    assert out1 == out2 and p1.verdict() == p2.verdict()
+    assert out1 != out0  # a period of latency is a different flight
 
 
 @pytest.mark.timeout(180)

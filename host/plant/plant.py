@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from protocol import messages as _msg
+from protocol.hostcodec import spec as _spec
 
 from . import layout as L
 from .dynamics import advance as _advance
@@ -40,6 +41,7 @@ def _si_name(wire):
 
 
 _SENSORS_ROW = _msg.find(_msg.SENSORS)
+_SENS_SPEC = _spec(_msg.SENSORS)
 SENSOR_FIELDS = tuple(_si_name(f[0]) for f in _SENSORS_ROW[4])
 _SLOT = {
     "accel_x_mps2": L.D_S_ACC, "accel_y_mps2": L.D_S_ACC + 1, "accel_z_mps2": L.D_S_ACC + 2,
@@ -63,6 +65,11 @@ if ([_SLOT[f] for f in _VALUE_FIELDS] != list(range(_S0, _S1))
         or [s for s, _ in _FLAG_BITS] != list(range(_S1, _S1 + 4))):
     raise ImportError("host.plant: held sensor slots are not in SENSORS field order")
 _GNSS_BIT, _ALT_BIT, _THRUST_BIT, _LEG_BIT = (b for _, b in _FLAG_BITS)
+# wire units of the held values (SI value / scale, rounded half to even like round())
+_WIRE_SCALE = np.array([sc for name, sc in _SENS_SPEC.si if name in _SLOT])
+if (SENSOR_FIELDS[:2] != ("step", "t_us") or SENSOR_FIELDS[-1] != "flags"
+        or len(_WIRE_SCALE) != _S1 - _S0 or None in _WIRE_SCALE):
+    raise ImportError("host.plant: SENSORS is not (step, t_us, scaled values..., flags)")
 
 
 @dataclass(frozen=True)
@@ -371,6 +378,31 @@ class Plant:
                              f"{self._h!r} s")
         if k:
             self._run(k)
+
+    def command_wire(self, throttle_pm, gimbal_pitch_urad, gimbal_yaw_urad, roll_pm, flags):
+        """command() from an ACTUATORS frame's integer fields (the lockstep's
+        per-step path: the same values command() would store, without the
+        finiteness checks integers do not need)."""
+        d = self._d
+        thr = throttle_pm * 1e-3
+        d[L.D_CMD_THROTTLE] = 0.0 if thr < 0.0 else (1.0 if thr > 1.0 else thr)
+        d[L.D_CMD_PITCH] = gimbal_pitch_urad * 1e-6
+        d[L.D_CMD_YAW] = gimbal_yaw_urad * 1e-6
+        roll = roll_pm * 1e-3
+        d[L.D_CMD_ROLL] = -1.0 if roll < -1.0 else (1.0 if roll > 1.0 else roll)
+        d[L.D_CMD_ENGINE_ON] = 1.0 if flags & _msg.AF_ENGINE_ON else 0.0
+        d[L.D_CMD_LEGS] = 1.0 if flags & _msg.AF_LEGS_DOWN else 0.0
+
+    def sensors_wire(self, step):
+        """sensors(step) as the SENSORS frame carries it: wire units, in table
+        order, bit for bit what hostcodec's tuple_from_si makes of sensors()
+        (the lockstep's per-step path, one numpy pass instead of a dict)."""
+        d = self._d
+        vals = np.rint(d[_S0:_S1] / _WIRE_SCALE).astype(np.int64).tolist()
+        gnss, alt, thrust, legs = d[_S1:_S1 + 4].tolist()
+        flags = ((_GNSS_BIT if gnss > 0.5 else 0) | (_ALT_BIT if alt > 0.5 else 0)
+                 | (_THRUST_BIT if thrust > 0.5 else 0) | (_LEG_BIT if legs > 0.5 else 0))
+        return (int(step), int(round(d.item(L.D_STEP) * self._h * 1e6)), *vals, flags)
 
     def sensors(self, step):
         d = self._d
