@@ -64,19 +64,28 @@ def _echo_steps(port, n_steps):
 
 def bench_link():
     """The bare link: an echo firmware on the same kind of pty, same board layer."""
-    frame = _sensors_frame()
     t, port = _echo_port()
     try:
         samples = _echo_steps(port, 3200)[200:]
-        port.timeout = 2.0
-        rt500 = _echo_realtime(port, frame, 500, 30.0)
         port.close()
     finally:
         t.stop()
     med = statistics.median(samples)
     return [record("bare_link_roundtrip_us", round(med, 1), "us", None, "lower"),
-            record("bare_link_steps_per_s", round(1e6 / med), "steps/s", None, "higher"),
-            record("rt500_echo_miss_rate", round(rt500, 5), "", None, "lower")]
+            record("bare_link_steps_per_s", round(1e6 / med), "steps/s", None, "higher")]
+
+
+def echo_realtime_miss_rate(rate_hz=500, duration_s=30.0):
+    """The bare echo firmware paced like fly_realtime: its deadline-miss rate."""
+    frame = _sensors_frame()
+    t, port = _echo_port()
+    try:
+        port.timeout = 2.0
+        rate = _echo_realtime(port, frame, rate_hz, duration_s)
+        port.close()
+    finally:
+        t.stop()
+    return rate
 
 
 def _echo_realtime(port, frame, rate_hz, duration_s):
@@ -136,19 +145,36 @@ def bench_demo(runs=LOCKSTEP_RUNS):
     return out
 
 
-def bench_realtime():
-    """Real-time pacing over whole landings at 200 and 500 Hz."""
+RT_ROUNDS = 3
+
+
+def bench_realtime(rounds=RT_ROUNDS):
+    """Real-time pacing over whole landings at 200 and 500 Hz.
+
+    At 500 Hz the yardstick is the bare echo firmware paced identically.  The
+    misses of both come mostly from stalls of the shared host (tens of ms now
+    and then, at random), so one echo run against one flight compares two
+    draws of that noise: the bench alternates echo and flight `rounds` times
+    and compares the medians; the closure figures pool all 500 Hz flights."""
     from hil_rig.flight import run_flight
     from host.loop import closure_stats
-    out = []
-    for hz in (200, 500):
-        rep = run_flight(rate_hz=hz, pace="realtime")
-        out.append(record(f"rt{hz}_miss_rate", round(rep.loop.miss_rate, 5), "", None, "lower"))
-        if hz == 500:
-            c = closure_stats(rep.loop.closure_ns)
-            out += [record("rt500_closure_us_p50", round(c["p50_us"], 1), "us", None, "lower"),
-                    record("rt500_closure_us_p99", round(c["p99_us"], 1), "us", 1000, "lower"),
-                    record("rt500_closure_us_max", round(c["max_us"], 1), "us", None, "lower")]
+    rep = run_flight(rate_hz=200, pace="realtime")
+    out = [record("rt200_miss_rate", round(rep.loop.miss_rate, 5), "", None, "lower")]
+    flights, echoes, closure = [], [], []
+    for _ in range(rounds):
+        echoes.append(echo_realtime_miss_rate(500, 30.0))
+        rep = run_flight(rate_hz=500, pace="realtime")
+        flights.append(rep.loop.miss_rate)
+        closure += rep.loop.closure_ns
+    c = closure_stats(closure)
+    out += [record("rt500_miss_rate", round(statistics.median(flights), 5), "", None, "lower"),
+            record("rt500_echo_miss_rate", round(statistics.median(echoes), 5), "", None, "lower"),
+            record("rt500_miss_rate_runs", " ".join(f"{x:.5f}" for x in flights), "", None, "lower"),
+            record("rt500_echo_miss_rate_runs", " ".join(f"{x:.5f}" for x in echoes), "", None,
+                   "lower"),
+            record("rt500_closure_us_p50", round(c["p50_us"], 1), "us", None, "lower"),
+            record("rt500_closure_us_p99", round(c["p99_us"], 1), "us", 1000, "lower"),
+            record("rt500_closure_us_max", round(c["max_us"], 1), "us", None, "lower")]
     return out
 
 
@@ -217,7 +243,10 @@ def format_table(records):
         tgt = "-" if r["target"] is None else f"{'>=' if r['better'] == 'higher' else '<='} {r['target']:g}"
         verdict = "" if q is None else ("ok" if q >= 1 else "MISS")
         v = r["value"]
-        vs = f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else f"{v:,}"
+        if isinstance(v, str):  # a list of per-run values
+            vs = v
+        else:
+            vs = f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else f"{v:,}"
         qs = "-" if q is None else ("inf" if q == float("inf") else f"{q:.2f}")
         rows.append([r["name"], vs, r["unit"], tgt, qs, verdict])
     return table(rows, ["figure", "value", "unit", "target", "ratio", ""])
