@@ -22,6 +22,7 @@ import micropython
 
 _MASK = const(0x3FFFFFFF)
 _HALF = const(0x20000000)
+_SPIN_US = const(200)
 
 
 def ticks_us():
@@ -59,8 +60,17 @@ class Board:
         return n if n else -1  # 0: end of file, the host side is gone
 
     def wait_rx(self, timeout_ms):
-        """Sleep until the link has data or timeout_ms passes."""
-        for obj, ev in self._poll.ipoll(timeout_ms):
+        """Wait until the link has data or timeout_ms passes: polling without
+        sleeping for the first _SPIN_US, then asleep in poll().  A process
+        asleep in the kernel takes several microseconds to wake, a bare-metal
+        loop that polls (a board) does not; in lockstep the next frame is
+        usually closer than that."""
+        ipoll = self._poll.ipoll
+        t0 = time.ticks_us()
+        while time.ticks_diff(time.ticks_us(), t0) < _SPIN_US:
+            for obj, ev in ipoll(0):
+                return True
+        for obj, ev in ipoll(timeout_ms):
             return True
         return False
 

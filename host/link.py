@@ -26,6 +26,7 @@ from protocol.hostfast import FastReader, FastWriter
 
 
 _READ_MAX = 65536  # bytes per read of a local port
+STEP_SPIN_S = 200e-6  # await_step polls awake this long before sleeping in select
 
 
 class Writer(FastWriter):
@@ -141,7 +142,7 @@ class Link:
                 time.sleep(0.025)
         raise LinkError(f"link to the board lost ({why})")
 
-    def _read_fd(self, fd, wait_s):
+    def _read_fd(self, fd, wait_s, spin_s=0.0):
         """What has arrived on the local port's fd (up to _READ_MAX bytes).
 
         pyserial sets VMIN = 0, so an empty tty reads b"" (or EAGAIN); only
@@ -149,8 +150,14 @@ class Link:
         try:
             if wait_s > 0:
                 # a caller that waits has just found nothing: select first (a
-                # read of an empty pty costs a syscall and an exception)
-                if not select.select([fd], [], [], wait_s)[0]:
+                # read of an empty pty costs a syscall and an exception), for
+                # spin_s without sleeping (waking from a sleep costs microseconds)
+                ready = False
+                if spin_s > 0:
+                    end = time.perf_counter() + min(spin_s, wait_s)
+                    while not ready and time.perf_counter() < end:
+                        ready = bool(select.select([fd], [], [], 0)[0])
+                if not ready and not select.select([fd], [], [], wait_s)[0]:
                     return b""
             else:
                 try:
@@ -167,12 +174,13 @@ class Link:
                        "(device disconnected or multiple access on port?)")
         return data
 
-    def pump(self, wait_s=0.0):
-        """Read what has arrived (waiting up to wait_s for the first byte)."""
+    def pump(self, wait_s=0.0, spin_s=0.0):
+        """Read what has arrived (waiting up to wait_s for the first byte, the
+        first spin_s of it awake: local ports only)."""
         port = self.port
         fd = port.fd if port is self._fd_port else None  # None once closed
         if fd is not None:
-            data = self._read_fd(fd, wait_s)
+            data = self._read_fd(fd, wait_s, spin_s)
             if not data:
                 return 0
             return self._took(data)
@@ -254,7 +262,7 @@ class Link:
                 if self.liveness:
                     self.liveness()
                 raise LinkTimeout(f"no {name} from the board within {timeout_s:.1f} s")
-            self.pump(min(left, 0.05))
+            self.pump(min(left, 0.05), STEP_SPIN_S)
 
     def drop_counts(self):
         d = self.reader.decoder.drops
