@@ -182,6 +182,15 @@ def test_cli_fly_on_a_dead_port_exits_2_with_one_error_line(url):
     assert len(p.stderr.strip().splitlines()) <= 2
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("opt", [["--speed", "5"], ["--act-delay", "frame"]])
+def test_cli_fly_lockstep_options_with_realtime_pace_exit_2_with_one_line(opt):
+    p = run_cli("fly", "--pace", "realtime", *opt)
+    assert p.returncode == 2
+    errs = error_lines(p.stderr)
+    assert errs == [f"hoverslam: error: {opt[0]} applies to --pace lockstep only"]
+
+
 # --- handshake mismatches ------------------------------------------------------------------
 
 @pytest.mark.timeout(60)
