@@ -26,7 +26,8 @@ def cmd_fly(args):
         rep = run_flight(vehicle=args.vehicle, target=args.target, faults=faults, seed=args.seed,
                          rate_hz=args.rate_hz, heap=args.heap, max_time_s=args.max_time_s,
                          step_timeout_s=args.step_timeout_s, key=key, pace=args.pace,
-                         speed=args.speed, act_delay=args.act_delay)
+                         speed=args.speed, act_delay=args.act_delay,
+                         check_hash=not args.any_firmware)
     except HoverslamError as e:
         raise with_key_hint(e) from None
     if args.json:
@@ -159,6 +160,9 @@ def build_parser():
                    help="fail if the firmware does not answer a step within this time (default: 2)")
     f.add_argument("--key", metavar="FILE",
                    help="the board's command key (default: the one hoverslam flash saved for this port)")
+    f.add_argument("--any-firmware", action="store_true",
+                   help="fly whatever firmware the board runs (default: refuse one that is not "
+                        "this checkout's, by the firmware hash in its HELLO)")
     f.add_argument("--json", action="store_true", help="print the result as JSON")
     f.set_defaults(func=cmd_fly)
 

@@ -339,6 +339,20 @@ def image_fw_hash(image_dir):
     return tree_hash32(tuple(str(image_dir / d) for d in IMAGE_DIRS))
 
 
+_IMAGE_HASHES = {}
+
+
+def image_hashes():
+    """{chip: firmware hash} of this checkout's flight image for each Pico chip,
+    what a board flashed from it reports in HELLO (built once per process)."""
+    if not _IMAGE_HASHES:
+        for chip in ARCHS:
+            with tempfile.TemporaryDirectory(prefix="hoverslam-hash-") as tmp:
+                build(tmp, chip)
+                _IMAGE_HASHES[chip] = image_fw_hash(tmp)
+    return dict(_IMAGE_HASHES)
+
+
 def _check_board(info, chip, expect_platform):
     platform, machine, _ = info
     if expect_platform and platform != expect_platform:

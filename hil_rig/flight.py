@@ -40,10 +40,12 @@ class FlightReport:
 def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                heap=PICO_HEAP, max_time_s=None, step_timeout_s=2.0, initial=None, wind=None,
                on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None,
-               pace="lockstep", speed=None, link_faults=None, act_delay="none"):
+               pace="lockstep", speed=None, link_faults=None, act_delay="none",
+               check_hash=True):
     """Fly once.  pace: "lockstep" (speed: None = flat out, N = N x real time;
     act_delay: "none" or "frame", see host.loop.fly_lockstep) or "realtime".
-    link_faults: a host.linkfaults.LinkFaults to inject."""
+    link_faults: a host.linkfaults.LinkFaults to inject.  check_hash: refuse a
+    board whose firmware is not this checkout's."""
     veh = load_vehicle(vehicle)
     plant = Plant(veh, seed=seed, faults=faults, wind=wind, initial=initial)
     params = firmware_params(veh, initial=initial)
@@ -53,7 +55,8 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
         max_time_s = getattr(veh, "max_flight_s", 180.0)
     if pace not in ("lockstep", "realtime"):
         raise ValueError(f"pace must be lockstep or realtime, not {pace!r}")
-    with Session(make_target(target, heap, key=key), on_tx=on_tx, on_rx=on_rx) as s:
+    with Session(make_target(target, heap, key=key), on_tx=on_tx, on_rx=on_rx,
+                 check_hash=check_hash) as s:
         s.configure(params)
         s.arm()
         fport = None

@@ -44,10 +44,28 @@ class Session:
         if self.hello["impl"] != "micropython":
             self.close()
             raise HoverslamError(f"the board runs {self.hello['impl']!r}, not MicroPython")
-        if self.check_hash and self.target.kind == "sitl" and self.hello["fw_hash"] != expected_fw_hash():
-            self.close()
-            raise HoverslamError("firmware hash mismatch: the VM did not load this tree's firmware")
+        if self.check_hash and self.hello["fw_hash"] != expected_fw_hash():
+            try:
+                self._check_board_hash()
+            except BaseException:
+                self.close()
+                raise
         return self
+
+    def _check_board_hash(self):
+        """The board must run this checkout's firmware: its sources as they are
+        (the SITL, or a board given the .py files), or the image `hoverslam
+        flash` builds from them for either Pico chip."""
+        if self.target.kind == "sitl":
+            raise HoverslamError("firmware hash mismatch: the VM did not load this tree's firmware")
+        from hil_rig.flash import image_hashes
+        images = image_hashes()
+        h = self.hello["fw_hash"]
+        if h not in images.values():
+            known = ", ".join(f"0x{v:08x} ({chip})" for chip, v in images.items())
+            raise HoverslamError(f"firmware hash mismatch: the board runs 0x{h:08x}, this checkout "
+                                 f"builds {known}; run hoverslam flash --port {self.target.url} "
+                                 "(or fly --any-firmware)")
 
     def configure(self, params):
         """Set parameters by name (signed SET_PARAM each)."""

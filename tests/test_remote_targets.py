@@ -233,9 +233,31 @@ def test_firmware_hash_mismatch_on_the_vm_is_one_clear_line(tmp_path):
     assert target.proc is None or target.proc.poll() is not None  # reaped
 
 
+@pytest.mark.timeout(120)
+def test_a_board_running_other_firmware_is_refused_unless_asked_for():
+    with FakeBoard(fw_hash=0x1234567) as b:
+        p = run_cli("fly", "--target", b.port)
+        assert p.returncode == 2
+        errs = error_lines(p.stderr)
+        assert len(errs) == 1 and errs[0].startswith(
+            "hoverslam: error: firmware hash mismatch: the board runs 0x01234567, this checkout builds ")
+        assert errs[0].endswith(f"run hoverslam flash --port {b.port} (or fly --any-firmware)")
+        assert not [c for c in b.commands if c["cmd"] == m.CMD_SET_PARAM]  # refused before configuring
+        Session(SerialTarget(b.port), check_hash=False).open().close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("chip", ["rp2040", "rp2350"])
+def test_a_board_flashed_from_this_checkout_passes_the_hash_check(chip):
+    from hil_rig.flash import image_hashes
+    with FakeBoard(fw_hash=image_hashes()[chip]) as b:
+        s = Session(SerialTarget(b.port)).open()
+        s.close()
+
+
 @pytest.mark.timeout(60)
 def test_cli_fly_with_a_board_refusing_the_key_says_how_to_fix_it():
-    with FakeBoard(ack_status=m.NACK_BAD_TAG) as b:
+    with FakeBoard(fw_hash=expected_fw_hash(), ack_status=m.NACK_BAD_TAG) as b:
         p = run_cli("fly", "--target", b.port)
     assert p.returncode == 2
     errs = error_lines(p.stderr)
@@ -247,7 +269,7 @@ def test_cli_fly_with_a_board_refusing_the_key_says_how_to_fix_it():
 def test_cli_fly_key_option(tmp_path):
     kf = tmp_path / "board.key"
     kf.write_bytes(b"x" * 32)
-    with FakeBoard(ack_status=m.NACK_NO_TAG) as b:
+    with FakeBoard(fw_hash=expected_fw_hash(), ack_status=m.NACK_NO_TAG) as b:
         p = run_cli("fly", "--target", b.port, "--key", str(kf))
         # the key file is read and used: the fake board still says no, with the hint
         assert "run hoverslam flash or pass --key" in p.stderr
