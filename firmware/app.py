@@ -263,7 +263,8 @@ class App:
         """Work that must not run inside a cycle: GC, watchdog, link-loss check."""
         b = self.board
         # mem_free walks the heap (~35 us on a 192K VM heap, far more on a
-        # Pico): look every _GC_CHECK_EVERY passes, the heap cannot fill faster
+        # Pico): look every _GC_CHECK_EVERY passes, cycles allocate too little
+        # to fill it faster (commands, which allocate, check after each one)
         self.slack_n += 1
         if self.slack_n >= _GC_CHECK_EVERY:
             self.slack_n = 0
@@ -315,9 +316,11 @@ class App:
                     self.command()
                 except Exception as e:  # noqa: BLE001
                     self.fail_safe(e)
-                # commands allocate (HMAC, the parameter file): a burst of them
-                # with no idle pass between would fill the heap with GC off
-                self.slack()
+                # unlike a cycle, a command allocates (a SET_PARAM ~4 KB: tag check,
+                # params.dat and counter.dat): a burst of them between two heap
+                # checks would run the heap out (MemoryError) during configuration
+                if gc.mem_free() < _GC_FREE_MIN:
+                    self.collect()
             elif mid < 0:
                 if link.closed:
                     break

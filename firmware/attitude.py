@@ -40,7 +40,12 @@ class RatePid:
     @micropython.native
     def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm):
         p = self.p
-        rate_cmd = (angle_cmd_urad - angle_urad) * p[_P_ATTKP] // 1000
+        # x * k // 1000 is computed as x // 1000 * k + x % 1000 * k // 1000, the
+        # same value without the product x * k, which leaves rp2's small ints
+        # (2**30) on agile vehicles (rate error x rate_kp: 2e10 on the hobby lander)
+        e = angle_cmd_urad - angle_urad
+        k = p[_P_ATTKP]
+        rate_cmd = e // 1000 * k + e % 1000 * k // 1000
         err = rate_cmd - rate_uradps
         dt_ms = dt_us // 1000
         if dt_ms < 1:
@@ -52,11 +57,21 @@ class RatePid:
         d_raw = -(rate_uradps - self.prev_rate) * 1000 // dt_ms
         self.prev_rate = rate_uradps
         self.d_uradps2 += (d_raw - self.d_uradps2) // 4  # low-pass on the derivative
-        alpha = (err * p[_P_KP] + self.i_urad * p[_P_KI] + self.d_uradps2 * p[_P_KD]) // 1000
+        kp = p[_P_KP]
+        ki = p[_P_KI]
+        kd = p[_P_KD]
+        iu = self.i_urad
+        d = self.d_uradps2
+        # (err kp + iu ki + d kd) // 1000 split the same way (the remainders'
+        # sum stays a small int while kp + ki + kd < 1e6)
+        alpha = (err // 1000 * kp + iu // 1000 * ki + d // 1000 * kd
+                 + (err % 1000 * kp + iu % 1000 * ki + d % 1000 * kd) // 1000)
         if thrust_pm < 100:
             thrust_pm = 100  # without thrust there is no authority; avoid dividing by zero
         auth = p[_P_ALPHA] * thrust_pm // 1000  # rad/s^2 per rad x1000 at this thrust
-        g = alpha * 1000 // auth
+        # alpha * 1000 // auth as (q auth + r) 1000 / auth: the same value
+        # without alpha * 1000 (r * 1000 stays a small int while auth < 1e6)
+        g = alpha // auth * 1000 + alpha % auth * 1000 // auth
         gmax = p[_P_GMAX]
         if g > gmax:
             g = gmax

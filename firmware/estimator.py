@@ -106,7 +106,14 @@ class Estimator:
         ty = self.tilt_y_urad // 100
         ax = ax_b + az_b * tx // 10000
         ay = ay_b + az_b * ty // 10000
-        az = az_b - (ax_b * tx + ay_b * ty) // 10000 - az_b * ((tx * tx + ty * ty) // 2000) // 100000
+        # az_b (1 - cos tilt) = az_b * c // 100000 with c = tilt^2 / 2 in 1e-5,
+        # split (az_b = 1000 a + b, a c = 100 u + v) into the same value without
+        # the product az_b * c (past rp2's small ints, 2**30, at high thrust and
+        # 15-25 deg of tilt)
+        c = (tx * tx + ty * ty) // 2000
+        ac = az_b // 1000 * c
+        cz = ac // 100 + (ac % 100 * 1000 + az_b % 1000 * c) // 100000
+        az = az_b - (ax_b * tx + ay_b * ty) // 10000 - cz
         g = self.p[_P_G]
         # propagate velocity, then position (remainders carried)
         q = (az - g) * dt100 + self.r_vz

@@ -76,14 +76,22 @@ class Guidance:
         throttle does not collapse onto its floor in the last metres (a vehicle
         that cannot hover would stop above the pad and climb)."""
         p = self.p
-        h_cm = (alt_mm + self.aim_mm) // 10
-        if h_cm < 1:
-            h_cm = 1
-        v_cms = vz_mmps // 10
-        a_net = v_cms * v_cms * 5 // h_cm  # (cm^2/s^2) / (2 cm) -> mm/s^2
         if vz_mmps > 0:
-            a_net = 0  # climbing: no braking needed
-        return a_net + p[_P_G]
+            return p[_P_G]  # climbing: no braking needed
+        h = (alt_mm + self.aim_mm) // 10  # cm
+        v = vz_mmps // 10  # cm/s
+        k = 5  # (cm^2/s^2) / (2 cm) -> mm/s^2
+        if v < -32767:
+            # past 327 m/s v^2 in cm^2/s^2 is no longer a small int on rp2: dm, dm/s
+            v = v // 10
+            h = h // 10
+            k = 50
+        if h < 1:
+            h = 1
+        # k v^2 / h as (q h + r) k / h: exactly v * v * k // h, without the
+        # product k v^2 (4.5e9 at 300 m/s; rp2 small ints end at 2**30)
+        v2 = v * v
+        return v2 // h * k + v2 % h * k // h + p[_P_G]
 
     @micropython.native
     def should_ignite(self, est):

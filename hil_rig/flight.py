@@ -15,6 +15,8 @@ from hil_rig.fwparams import firmware_params
 from hil_rig.session import Session
 from hil_rig.targets import PICO_HEAP, make_target
 
+DEFAULT_MAX_FLIGHT_S = 180.0  # sim time limit of a flight unless the vehicle or caller sets one
+
 
 @dataclass
 class FlightReport:
@@ -42,8 +44,11 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None,
                pace="lockstep", speed=None, link_faults=None, act_delay="none",
                check_hash=True):
-    """Fly once.  pace: "lockstep" (speed: None = flat out, N = N x real time;
-    act_delay: "none" or "frame", see host.loop.fly_lockstep) or "realtime".
+    """Fly once.  target: a spec for make_target ("sitl", a port, a URL) or a
+    target object (e.g. a SitlTarget running another firmware tree; heap and
+    key apply to a spec only).
+    pace: "lockstep" (speed: None = flat out, N = N x real time; act_delay:
+    "none" or "frame", see host.loop.fly_lockstep) or "realtime".
     link_faults: a host.linkfaults.LinkFaults to inject.  check_hash: refuse a
     board whose firmware is not this checkout's."""
     veh = load_vehicle(vehicle)
@@ -52,11 +57,11 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
     if param_overrides:
         params.update(param_overrides)
     if max_time_s is None:
-        max_time_s = getattr(veh, "max_flight_s", 180.0)
+        max_time_s = getattr(veh, "max_flight_s", DEFAULT_MAX_FLIGHT_S)
     if pace not in ("lockstep", "realtime"):
         raise ValueError(f"pace must be lockstep or realtime, not {pace!r}")
-    with Session(make_target(target, heap, key=key), on_tx=on_tx, on_rx=on_rx,
-                 check_hash=check_hash) as s:
+    tgt = target if hasattr(target, "start") else make_target(target, heap, key=key)
+    with Session(tgt, on_tx=on_tx, on_rx=on_rx, check_hash=check_hash) as s:
         s.configure(params)
         s.arm()
         fport = None
@@ -82,6 +87,7 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                 "overruns": loop.overruns, "closure": closure_stats(loop.closure_ns),
                 "injected": dict(fport.counts) if fport else {}, "status_last": st}
         hello = s.hello
-    return FlightReport(vehicle=veh.name, seed=seed, rate_hz=rate_hz, target=target,
+    return FlightReport(vehicle=veh.name, seed=seed, rate_hz=rate_hz,
+                        target=target if isinstance(target, str) else tgt.kind,
                         verdict=plant.verdict(), loop=loop, hello=hello, events=events,
                         link=link, params=params)

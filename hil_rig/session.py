@@ -16,8 +16,11 @@ from protocol.treehash import tree_hash32
 from hil_rig.targets import FIRMWARE_DIR, PROTOCOL_DIR
 
 
-def expected_fw_hash():
-    return tree_hash32((str(FIRMWARE_DIR), str(PROTOCOL_DIR)))
+def expected_fw_hash(dirs=None):
+    """Tree hash of the firmware the host expects: this checkout's, or `dirs`."""
+    if dirs is None:
+        dirs = (FIRMWARE_DIR, PROTOCOL_DIR)
+    return tree_hash32(tuple(str(d) for d in dirs))
 
 
 class Session:
@@ -44,7 +47,8 @@ class Session:
         if self.hello["impl"] != "micropython":
             self.close()
             raise HoverslamError(f"the board runs {self.hello['impl']!r}, not MicroPython")
-        if self.check_hash and self.hello["fw_hash"] != expected_fw_hash():
+        if self.check_hash and self.hello["fw_hash"] != \
+                expected_fw_hash(getattr(self.target, "expect_dirs", None)):
             try:
                 self._check_board_hash()
             except BaseException:

@@ -53,9 +53,13 @@ class SitlTarget:
     kind = "sitl"
 
     def __init__(self, heap=PICO_HEAP, firmware_dir=FIRMWARE_DIR, script="main.py", key=None,
-                 micropython=None):
+                 micropython=None, protocol_dir=PROTOCOL_DIR, expect_dirs=None):
         self.heap = heap
         self.firmware_dir = Path(firmware_dir)
+        self.protocol_dir = Path(protocol_dir)  # imported as the `protocol` package
+        # the tree whose hash the session expects in HELLO (None: this checkout's
+        # firmware/ and protocol/); a deliberately altered tree names itself here
+        self.expect_dirs = expect_dirs
         self.script = script
         self.key = key if key is not None else os.urandom(32)  # per-run command key
         self.micropython = micropython
@@ -63,6 +67,7 @@ class SitlTarget:
         self.run_dir = None
         self._slave_fd = None
         self.port_path = None
+        self._stderr_kept = ""  # what the VM wrote on stderr, kept once stopped
 
     @property
     def url(self):
@@ -74,7 +79,7 @@ class SitlTarget:
         lib = self.run_dir / "lib"
         lib.mkdir()
         # the board's /lib layout: protocol as a package next to the firmware modules
-        (lib / "protocol").symlink_to(PROTOCOL_DIR, target_is_directory=True)
+        (lib / "protocol").symlink_to(self.protocol_dir, target_is_directory=True)
         (self.run_dir / "hoverslam.key").write_bytes(self.key)
         master, slave = os.openpty()
         tty.setraw(slave)
@@ -98,13 +103,17 @@ class SitlTarget:
         return self
 
     def stderr_text(self, limit=4000):
+        """The last `limit` characters the VM wrote on stderr (None: all of it),
+        also after stop()."""
         if self.run_dir is None:
-            return ""
-        try:
-            self._stderr.flush()
-            return (self.run_dir / "stderr.txt").read_text(errors="replace")[-limit:]
-        except OSError:
-            return ""
+            text = self._stderr_kept
+        else:
+            try:
+                self._stderr.flush()
+                text = (self.run_dir / "stderr.txt").read_text(errors="replace")
+            except (OSError, ValueError, AttributeError):  # not started, or already closed
+                return ""
+        return text if limit is None else text[-limit:]
 
     def check_alive(self):
         """Raise a LinkError saying how the firmware died, if it did."""
@@ -136,6 +145,8 @@ class SitlTarget:
         if self._slave_fd is not None:
             os.close(self._slave_fd)
             self._slave_fd = None
+        if self.run_dir is not None:
+            self._stderr_kept = self.stderr_text(limit=None)
         if getattr(self, "_stderr", None):
             self._stderr.close()
         if self.run_dir is not None:

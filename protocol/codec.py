@@ -44,8 +44,8 @@ if uctypes is not None:
                 layout[name] = (uctypes.ARRAY | off, uctypes.UINT8 | int(code[:-1]))
             else:
                 layout[name] = _UT[code] | off
-        return uctypes.struct(uctypes.addressof(buf) + HEADER_SIZE, layout,
-                              uctypes.LITTLE_ENDIAN)
+        addr = uctypes.addressof(buf) + HEADER_SIZE  # intaudit-ok: RAM address, < 2**30 on rp2
+        return uctypes.struct(addr, layout, uctypes.LITTLE_ENDIAN)
 else:
     def view(buf, msg_id):
         attrs = {}

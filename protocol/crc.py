@@ -1,23 +1,22 @@
 """CRC-16/CCITT-FALSE (telemetry) and CRC-32 (commands), allocation-free.
 
-CRC-16 is table driven over a slice of a buffer so the firmware computes it
-without creating objects; CRC-32 uses the interpreter's built-in binascii.
+Both are table driven over a slice of a buffer so the firmware computes them
+without creating objects.  CRC-32 (IEEE, as zlib.crc32) is kept as two 16-bit
+halves and written out as bytes: as one Python int it would be above 2**30
+for most frames, a heap-allocated bigint on rp2 (31-bit small ints), which is
+what the interpreter's binascii.crc32 returns there.
 
-On MicroPython `crc16` is compiled by the viper emitter (machine code, bytes
-read through a raw pointer): over 10x faster than bytecode (a 70-byte frame
-in ~0.7 us instead of ~9 us on the unix port).  CPython has no code emitters: there the `micropython` stand-in below
-leaves the function as it is and the pointer casts return their argument, so
-the one function body runs unchanged on both interpreters.  (MicroPython's
-compiler only recognises the literal `@micropython.viper` decorator, so the
-name must stay spelled that way.)
+On MicroPython `crc16` and `crc32_into` are compiled by the viper emitter
+(machine code, bytes read through a raw pointer): over 10x faster than
+bytecode (a 70-byte frame in ~0.7 us instead of ~9 us on the unix port).
+CPython has no code emitters: there the `micropython` stand-in below leaves
+the function as it is and the pointer casts return their argument, so the one
+function body runs unchanged on both interpreters.  (MicroPython's compiler
+only recognises the literal `@micropython.viper` decorator, so the name must
+stay spelled that way.)
 """
 import sys
 from array import array
-
-try:
-    from binascii import crc32 as _crc32
-except ImportError:  # pragma: no cover - every supported interpreter has it
-    from zlib import crc32 as _crc32
 
 if sys.implementation.name == "micropython":
     import micropython
@@ -51,6 +50,28 @@ def _make_table():
 _T16 = _make_table()
 
 
+def _make_table32():
+    """The CRC-32 table (reflected, poly 0xEDB88320) as low and high 16-bit halves."""
+    lo = array("H")
+    hi = array("H")
+    for i in range(256):
+        cl = i
+        ch = 0
+        for _ in range(8):
+            odd = cl & 1
+            cl = (cl >> 1) | ((ch & 1) << 15)  # the 32-bit register shifted right by one
+            ch >>= 1
+            if odd:
+                cl ^= 0x8320
+                ch ^= 0xEDB8
+        lo.append(cl)
+        hi.append(ch)
+    return lo, hi
+
+
+_T32L, _T32H = _make_table32()
+
+
 @micropython.viper
 def crc16(buf, start: int, end: int) -> int:
     """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of buf[start:end]."""
@@ -64,12 +85,26 @@ def crc16(buf, start: int, end: int) -> int:
     return c
 
 
-def crc32(buf, start, end):
-    """CRC-32 (IEEE, as zlib) of buf[start:end] (allocates a memoryview slice)."""
-    return _crc32(memoryview(buf)[start:end]) & 0xFFFFFFFF
-
-
-def crc32_view(mv):
-    """CRC-32 of a whole buffer or a memoryview made once: no allocation on
-    the unix port (on rp2 a result above 2**30 is still a heap int)."""
-    return _crc32(mv) & 0xFFFFFFFF
+@micropython.viper
+def crc32_into(buf, start: int, end: int, dst, o: int) -> int:
+    """CRC-32 (IEEE, as zlib.crc32) of buf[start:end], written little-endian
+    to dst[o:o + 4]; returns o + 4."""
+    if start < 0 or end > int(len(buf)) or o < 0 or o + 4 > int(len(dst)):
+        raise IndexError("crc32_into: range outside the buffers")  # the pointers are unchecked
+    tl = ptr16(_T32L)
+    th = ptr16(_T32H)
+    p = ptr8(buf)
+    d = ptr8(dst)
+    cl = 0xFFFF  # the register's low and high halves, each < 2**16 on every port
+    ch = 0xFFFF
+    for i in range(start, end):
+        k = (cl ^ int(p[i])) & 0xFF
+        cl = ((cl >> 8) | ((ch & 0xFF) << 8)) ^ int(tl[k])
+        ch = (ch >> 8) ^ int(th[k])
+    cl ^= 0xFFFF
+    ch ^= 0xFFFF
+    d[o] = cl & 0xFF
+    d[o + 1] = cl >> 8
+    d[o + 2] = ch & 0xFF
+    d[o + 3] = ch >> 8
+    return o + 4
