@@ -208,8 +208,9 @@ def _areas():
     except ImportError:
         pass
     try:
-        from hil_rig.bench_firmware import bench_firmware
+        from hil_rig.bench_firmware import bench_firmware, bench_small_ints
         areas.append(("firmware", bench_firmware))
+        areas.append(("small-ints", bench_small_ints))
     except ImportError:
         pass
     return areas

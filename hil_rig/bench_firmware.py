@@ -86,3 +86,16 @@ def bench_firmware(replays=REPLAYS):
         record("fw_alloc_bytes_max_cycle", max(r["alloc_bytes_max"] for r in runs), "B", None, "lower"),
         record("fw_gc_pause_us_max", max(r["gc_pause_us_max"] for r in runs), "us", None, "lower"),
     ]
+
+
+def bench_small_ints():
+    """The small-int audit (hil_rig.intaudit): sites of the firmware that made
+    an int outside rp2's small-int range (a bigint: an allocation on a Pico)
+    during the standard flights, and results that were floats."""
+    from hil_rig.intaudit import audit
+    rep = audit()
+    return [record("fw_small_int_violations", len(rep.violations) + len(rep.wire_violations)
+                   + len(rep.literals), "sites", 0, "lower"),
+            record("fw_float_results", len(rep.floats), "sites", 0, "lower"),
+            record("fw_small_int_sites_run", f"{len(rep.covered)} of {len(rep.sites)}", "", None,
+                   "higher")]

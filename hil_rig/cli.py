@@ -192,7 +192,7 @@ def build_parser():
     b = sub.add_parser("bench", help="measure speed and memory figures against their targets",
                        description="Run the benchmarks, print each figure with its target and "
                                    "ratio, and write them as JSON.")
-    b.add_argument("--only", help="comma-separated areas: link,demo,protocol,plant,firmware")
+    b.add_argument("--only", help="comma-separated areas: link,demo,realtime,protocol,plant,firmware,small-ints")
     b.add_argument("--out", default="bench-results.json", help="JSON output (default: bench-results.json)")
     b.set_defaults(func=cmd_bench)
     return p
