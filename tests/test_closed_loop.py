@@ -44,6 +44,16 @@ def test_nominal_landing_lands_within_the_vehicle_criteria(vehicle):
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("vehicle", ["falcon9", "zhuque3"])
+def test_nominal_landing_lands_with_a_frame_of_actuation_delay(vehicle):
+    # the conservative lockstep (--act-delay frame): every answer acts 10 ms late
+    rep = run_flight(vehicle=vehicle, seed=1, act_delay="frame")
+    v = rep.verdict
+    assert v.landed, v.reason
+    assert rep.state_path() == LANDED_PATH
+
+
+@pytest.mark.timeout(180)
 def test_late_ignition_half_a_second_is_absorbed_and_lands():
     rep = run_flight(vehicle="falcon9", faults=_faults({"kind": "late_ignition", "delay_s": 0.5}))
     assert rep.verdict.landed, rep.verdict.reason
