@@ -36,9 +36,11 @@ class RatePid:
         self.out_urad = 0
         self.saturated = 0
 
-    def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm):
+    def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm, rate_ff=0, acc_ff=0):
+        """rate_ff / acc_ff: the target's own rate and angular acceleration
+        (a moving target, e.g. a cone), fed forward."""
         p = self.p
-        rate_cmd = (angle_cmd_urad - angle_urad) * p[_P_ATTKP] // 1000
+        rate_cmd = (angle_cmd_urad - angle_urad) * p[_P_ATTKP] // 1000 + rate_ff
         err = rate_cmd - rate_uradps
         dt_ms = dt_us // 1000
         if dt_ms < 1:
@@ -50,7 +52,8 @@ class RatePid:
         d_raw = -(rate_uradps - self.prev_rate) * 1000 // dt_ms
         self.prev_rate = rate_uradps
         self.d_uradps2 += (d_raw - self.d_uradps2) // 4  # low-pass on the derivative
-        alpha = (err * p[_P_KP] + self.i_urad * p[_P_KI] + self.d_uradps2 * p[_P_KD]) // 1000
+        alpha = ((err * p[_P_KP] + self.i_urad * p[_P_KI] + self.d_uradps2 * p[_P_KD]) // 1000
+                 + acc_ff)
         if thrust_pm < 100:
             thrust_pm = 100  # without thrust there is no authority; avoid dividing by zero
         auth = p[_P_ALPHA] * thrust_pm // 1000  # rad/s^2 per rad x1000 at this thrust
@@ -83,10 +86,17 @@ class Attitude:
         self.gimbal_pitch_urad = 0
         self.gimbal_yaw_urad = 0
 
-    def update(self, est, tilt_x_cmd, tilt_y_cmd, dt_us, thrust_pm):
+    def update(self, est, tilt_x_cmd, tilt_y_cmd, dt_us, thrust_pm, guid=None):
+        """guid: a Guidance whose rate_ff_* / acc_ff_* feed the loops forward."""
+        rfx = rfy = afx = afy = 0
+        if guid is not None:
+            rfx = guid.rate_ff_x
+            rfy = guid.rate_ff_y
+            afx = guid.acc_ff_x
+            afy = guid.acc_ff_y
         # positive gimbal_pitch -> torque about body +y -> lean toward +x grows
         self.gimbal_pitch_urad = self.pitch.step(tilt_x_cmd, est.tilt_x_urad,
-                                                 est.rate_x_uradps, dt_us, thrust_pm)
+                                                 est.rate_x_uradps, dt_us, thrust_pm, rfx, afx)
         # lean toward +y is rotation about -x, so the yaw gimbal acts with a minus sign
         self.gimbal_yaw_urad = -self.yaw.step(tilt_y_cmd, est.tilt_y_urad,
-                                              est.rate_y_uradps, dt_us, thrust_pm)
+                                              est.rate_y_uradps, dt_us, thrust_pm, rfy, afy)
