@@ -31,6 +31,8 @@ _P_DIVX = index("divert_x_mm")
 _P_DIVY = index("divert_y_mm")
 _P_ARM_TO = index("arm_timeout_ms")
 _P_ROLL_KD = index("roll_kd_pm")
+_P_SOLID = index("solid")
+_HOLD_PM = const(100)         # a solid motor still pushing this hard after touchdown: steer on
 _FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 _BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 
@@ -123,7 +125,27 @@ class App:
             thr = 1000
         elif st == m.ST_LANDING_BURN or st == m.ST_TERMINAL:
             thr = guid.vertical(est, st == m.ST_TERMINAL)
-            guid.lateral(est, st == m.ST_TERMINAL)
+            if not self.params.values[_P_SOLID]:
+                guid.lateral(est, st == m.ST_TERMINAL)
+            else:
+                # a solid motor pushes on through the last metre: there, only kill the drift
+                # (no position error), which also takes out a tilt the estimate has wrong
+                if st == m.ST_TERMINAL:
+                    guid.lateral(est, False, est.x_mm, est.y_mm)
+                else:
+                    guid.lateral(est, False)
+                if seq.t_lit_us >= 0:
+                    guid.solid_burn(est, (t_us - seq.t_lit_us) // 1000, dt_us // 1000,
+                                    st == m.ST_TERMINAL)
+        elif (st == m.ST_TOUCHDOWN and self.params.values[_P_SOLID]
+              and s.chamber_p_pm >= _HOLD_PM):
+            # a solid motor burns on after contact (and may lift the vehicle off its
+            # legs): steer until the thrust is gone, upright on the legs, and
+            # killing the drift while off them
+            guid.hold_upright()
+            if not s.flags & m.SF_LEG_CONTACT:
+                guid.lateral(est, False, est.x_mm, est.y_mm)
+            steer = True
         elif st == m.ST_ABORT and seq.action == ACTION_DIVERT and seq.engine_on:
             # divert: everything the engine has, steering for the safe point
             thr = 1000
@@ -132,7 +154,8 @@ class App:
             steer = True
         seq.thr_cmd_pm = thr
         if steer:
-            self.att.update(est, guid.tilt_x_cmd_urad, guid.tilt_y_cmd_urad, dt_us, s.chamber_p_pm)
+            self.att.update(est, guid.tilt_x_cmd_urad, guid.tilt_y_cmd_urad, dt_us, s.chamber_p_pm,
+                            guid)
             gp = self.att.gimbal_pitch_urad
             gy = self.att.gimbal_yaw_urad
         roll = 0

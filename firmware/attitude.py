@@ -38,14 +38,16 @@ class RatePid:
         self.saturated = 0
 
     @micropython.native
-    def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm):
+    def step(self, angle_cmd_urad, angle_urad, rate_uradps, dt_us, thrust_pm, rate_ff=0, acc_ff=0):
+        """rate_ff / acc_ff: the target's own rate and angular acceleration
+        (a moving target, e.g. a cone), fed forward."""
         p = self.p
         # x * k // 1000 is computed as x // 1000 * k + x % 1000 * k // 1000, the
         # same value without the product x * k, which leaves rp2's small ints
         # (2**30) on agile vehicles (rate error x rate_kp: 2e10 on the hobby lander)
         e = angle_cmd_urad - angle_urad
         k = p[_P_ATTKP]
-        rate_cmd = e // 1000 * k + e % 1000 * k // 1000
+        rate_cmd = e // 1000 * k + e % 1000 * k // 1000 + rate_ff
         err = rate_cmd - rate_uradps
         dt_ms = dt_us // 1000
         if dt_ms < 1:
@@ -65,7 +67,7 @@ class RatePid:
         # (err kp + iu ki + d kd) // 1000 split the same way (the remainders'
         # sum stays a small int while kp + ki + kd < 1e6)
         alpha = (err // 1000 * kp + iu // 1000 * ki + d // 1000 * kd
-                 + (err % 1000 * kp + iu % 1000 * ki + d % 1000 * kd) // 1000)
+                 + (err % 1000 * kp + iu % 1000 * ki + d % 1000 * kd) // 1000) + acc_ff
         if thrust_pm < 100:
             thrust_pm = 100  # without thrust there is no authority; avoid dividing by zero
         auth = p[_P_ALPHA] * thrust_pm // 1000  # rad/s^2 per rad x1000 at this thrust
@@ -101,10 +103,17 @@ class Attitude:
         self.gimbal_yaw_urad = 0
 
     @micropython.native
-    def update(self, est, tilt_x_cmd, tilt_y_cmd, dt_us, thrust_pm):
+    def update(self, est, tilt_x_cmd, tilt_y_cmd, dt_us, thrust_pm, guid=None):
+        """guid: a Guidance whose rate_ff_* / acc_ff_* feed the loops forward."""
+        rfx = rfy = afx = afy = 0
+        if guid is not None:
+            rfx = guid.rate_ff_x
+            rfy = guid.rate_ff_y
+            afx = guid.acc_ff_x
+            afy = guid.acc_ff_y
         # positive gimbal_pitch -> torque about body +y -> lean toward +x grows
         self.gimbal_pitch_urad = self.pitch.step(tilt_x_cmd, est.tilt_x_urad,
-                                                 est.rate_x_uradps, dt_us, thrust_pm)
+                                                 est.rate_x_uradps, dt_us, thrust_pm, rfx, afx)
         # lean toward +y is rotation about -x, so the yaw gimbal acts with a minus sign
         self.gimbal_yaw_urad = -self.yaw.step(tilt_y_cmd, est.tilt_y_urad,
-                                              est.rate_y_uradps, dt_us, thrust_pm)
+                                              est.rate_y_uradps, dt_us, thrust_pm, rfy, afy)

@@ -7,9 +7,14 @@ Ignition when the burn from the predicted point (one ignition lead time ahead)
 would need `ign_margin_pm` of full thrust, so a shortfall can still be absorbed.
 Lateral: a PD on position and velocity gives an acceleration, turned into a
 tilt target for the attitude loop.  Solid motors: ignition height only,
-h = -v t_b + K with K = g t_b^2 / 2 - (t_b I - J) / m from the thrust curve.
+h = -v t_b + K with K = g t_b^2 / 2 - (t_b I - J) / m from the thrust curve,
+lit `solid_margin_mm` early on purpose; during the burn, thrust-vector dumping
+(`dump_tilt_urad` > 0): the full-thrust stopping point is predicted from the
+thrust curve (knots), and the excess vertical impulse is burnt off by coning
+the vehicle (cosine loss), a closed loop on the predicted stop (see solid_burn).
 All integer fixed point: mm, mm/s, mm/s^2, urad, per mille.
 """
+from array import array
 import micropython
 from micropython import const
 from protocol.parameters import index
@@ -32,6 +37,63 @@ _P_SOLID_K = index("solid_k_mm")
 
 
 _KV_TERM = const(2000)  # terminal speed-error gain, 1/s x1000
+_P_LIT = index("solid_lit_ms")
+_P_DRAG = index("drag_k_upm")
+_P_KT = index("solid_t1_ms")     # knot times solid_t1..t8, consecutive rows
+_P_KA = index("solid_a1_mmps2")  # knot accelerations solid_a1..a8
+_NK = const(8)
+_P_SMARGIN = index("solid_margin_mm")
+_P_DTILT = index("dump_tilt_urad")
+_P_DRATE = index("dump_rate_urads")
+_P_DACC = index("dump_accel_mmps2")
+_P_DEND = index("dump_end_ms")
+_P_DTAPER = index("dump_taper_ms")
+_P_DSTOP = index("dump_stop_mm")
+_P_DTS = index("dump_ts_ms")
+_PRED_MS = const(50)      # step of the stopping-point prediction ...
+_PRED_EVERY = const(4)    # ... made every this many cycles (25 Hz at 100 Hz)
+_BLOCK_MS = const(200)    # dumping ramps in over this much of its planned start
+_BODY_PM = const(800)     # share of the thrust tilt the body gives (the gimbal adds the rest)
+_AMP_SLEW = const(2000)   # cone amplitude change, urad per ms (2 rad/s)
+_RING = const(128)        # velocity samples for the average over one cone turn
+_H_MAX_MM = const(20000)  # height errors beyond this are all "far too high"
+
+
+# a quarter wave of round(16384 sin(2 pi i / 256)), i = 0..64, as integers: a
+# table computed at boot would differ on rp2, whose floats are single precision
+_SIN_Q = (
+    0, 402, 804, 1205, 1606, 2006, 2404, 2801, 3196, 3590, 3981, 4370, 4756, 5139, 5520,
+    5897, 6270, 6639, 7005, 7366, 7723, 8076, 8423, 8765, 9102, 9434, 9760, 10080, 10394,
+    10702, 11003, 11297, 11585, 11866, 12140, 12406, 12665, 12916, 13160, 13395, 13623,
+    13842, 14053, 14256, 14449, 14635, 14811, 14978, 15137, 15286, 15426, 15557, 15679,
+    15791, 15893, 15986, 16069, 16143, 16207, 16261, 16305, 16340, 16364, 16379, 16384)
+
+
+def _sin_table():
+    t = array("h", bytes(2 * 257))
+    for i in range(257):
+        j = i & 0xFF
+        if j <= 64:
+            t[i] = _SIN_Q[j]
+        elif j <= 128:
+            t[i] = _SIN_Q[128 - j]
+        elif j <= 192:
+            t[i] = -_SIN_Q[j - 128]
+        else:
+            t[i] = -_SIN_Q[256 - j]
+    return t
+
+
+_SIN = _sin_table()
+
+
+@micropython.native
+def sin16(phase):
+    """sin of a phase in 1/65536 turns, x16384 (table + linear interpolation)."""
+    phase &= 0xFFFF
+    i = phase >> 8
+    a = _SIN[i]
+    return a + ((_SIN[i + 1] - a) * (phase & 0xFF) >> 8)
 
 
 @micropython.native
@@ -50,6 +112,8 @@ def isqrt(n):
 class Guidance:
     def __init__(self, params):
         self.p = params.values
+        self.ring_x = array("i", [0] * _RING)
+        self.ring_y = array("i", [0] * _RING)
         self.reset()
         self.accel_cmd_mmps2 = 0
         self.throttle_pm = 1000
@@ -67,6 +131,26 @@ class Guidance:
             a_plan = 1000
         vtd = p[_P_TDVZ]
         self.aim_mm = vtd * vtd // (2 * a_plan)
+        # solid motor: dumping state
+        self.stop_mm = 0          # predicted full-thrust stop: height ...
+        self.stop_ms = 0          # ... and burn time
+        self.dump_mmps2 = 0       # deceleration the cone should take off now
+        self.cone_urad = 0        # cone half-angle
+        self.exit_urad = -1       # ... during its last half turn
+        self.phase = 0            # cone phase, 1/65536 turn
+        self.rate_ff_x = 0        # cone feedforward for the attitude loop: rates (urad/s) ...
+        self.rate_ff_y = 0
+        self.acc_ff_x = 0         # ... and angular accelerations (urad/s^2)
+        self.acc_ff_y = 0
+        self.avg_v = False        # lateral guidance on the cone-averaged velocity
+        self.vavg_x = 0
+        self.vavg_y = 0
+        self.ring_n = 0
+        self.ring_i = 0
+        self.ring_sx = 0
+        self.ring_sy = 0
+        self.knot = 0
+        self.pred_n = 0
 
     @micropython.native
     def needed_accel(self, alt_mm, vz_mmps):
@@ -108,7 +192,7 @@ class Guidance:
             g = p[_P_G]
             v_lit = v - g * lead // 1000
             alt_lit = est.alt_mm + (v + v_lit) // 2 * lead // 1000
-            h_ign = -v_lit * p[_P_SOLID_TB] // 1000 + p[_P_SOLID_K]
+            h_ign = -v_lit * p[_P_SOLID_TB] // 1000 + p[_P_SOLID_K] + p[_P_SMARGIN]
             return alt_lit <= h_ign
         lead = p[_P_LEAD]
         alt_pred = est.alt_mm + est.vz_mmps * lead // 1000
@@ -212,10 +296,235 @@ class Guidance:
             self.tilt_x_cmd_urad = lim if tx > lim else (-lim if tx < -lim else tx)
             self.tilt_y_cmd_urad = lim if ty > lim else (-lim if ty < -lim else ty)
             return
+        vx = est.vx_mmps
+        vy = est.vy_mmps
+        if self.avg_v:  # coning: the velocity's mean over a turn, not its circling
+            vx = self.vavg_x
+            vy = self.vavg_y
         # mm * (1/s^2 x1000) / 1000 -> mm/s^2
-        ax = -((est.x_mm - target_x_mm) // 10 * p[_P_LATKP] // 100 + est.vx_mmps * p[_P_LATKD] // 1000)
-        ay = -((est.y_mm - target_y_mm) // 10 * p[_P_LATKP] // 100 + est.vy_mmps * p[_P_LATKD] // 1000)
+        ax = -((est.x_mm - target_x_mm) // 10 * p[_P_LATKP] // 100 + vx * p[_P_LATKD] // 1000)
+        ay = -((est.y_mm - target_y_mm) // 10 * p[_P_LATKP] // 100 + vy * p[_P_LATKD] // 1000)
         tx = ax * 1000 // auth * 1000
         ty = ay * 1000 // auth * 1000
         self.tilt_x_cmd_urad = lim if tx > lim else (-lim if tx < -lim else tx)
         self.tilt_y_cmd_urad = lim if ty > lim else (-lim if ty < -lim else ty)
+
+    # --- solid motor: thrust-vector dumping ---------------------------------
+    @micropython.native
+    def thrust_accel(self, t_ms, j=0):
+        """Full-thrust acceleration (mm/s^2) of the motor at burn time t_ms: the
+        knot table, linear between knots, from (0, 0) to 0 after the last.  j: a
+        knot at or before the one that ends t_ms's segment (a search hint)."""
+        p = self.p
+        while j < _NK and p[_P_KT + j] <= t_ms:
+            j += 1
+        self.knot = j
+        if j >= _NK:
+            return 0
+        t1 = p[_P_KT + j]
+        a1 = p[_P_KA + j]
+        if j == 0:
+            t0 = 0
+            a0 = 0
+        else:
+            t0 = p[_P_KT + j - 1]
+            a0 = p[_P_KA + j - 1]
+        # per mille of the segment keeps the product small
+        return a0 + (a1 - a0) * ((t_ms - t0) * 1000 // (t1 - t0)) // 1000
+
+    @micropython.native
+    def predict_stop(self, alt_mm, vz_mmps, tau_ms):
+        """Where the vehicle comes to rest at full thrust from burn time tau_ms:
+        sets stop_mm (height, below 0 if it would go through the ground) and
+        stop_ms (burn time).  Thrust curve, gravity and drag, in _PRED_MS steps."""
+        p = self.p
+        g = p[_P_G]
+        kd = p[_P_DRAG]
+        t_end = p[_P_KT + _NK - 1]
+        h = alt_mm
+        v = vz_mmps
+        t = tau_ms
+        a = self.thrust_accel(t)
+        while v < 0 and t < t_end:
+            t2 = t + _PRED_MS
+            a2 = self.thrust_accel(t2, self.knot)
+            vc = v // 10
+            if vc < -10000:
+                vc = -10000
+            drag = (vc * vc // 10000) * kd // 1000  # k V^2 in mm/s^2 (opposes the fall)
+            v2 = v + (((a + a2) // 2 - g + drag) * _PRED_MS + 500) // 1000  # rounded: no bias
+            if v2 >= 0:
+                dt = _PRED_MS * -v // (v2 - v)  # the stop inside this step
+                self.stop_mm = h + v * dt // 2000
+                self.stop_ms = t + dt
+                return
+            h += ((v + v2) * _PRED_MS + 1000) // 2000
+            v = v2
+            t = t2
+            a = a2
+        if v >= 0:
+            self.stop_mm = h
+            self.stop_ms = t
+            return
+        # burnt out still falling: as far below as it would need to stop at 1 g
+        vc = v // 10
+        if vc < -10000:
+            vc = -10000
+        self.stop_mm = h - 50 * (vc * vc // g)
+        self.stop_ms = t
+
+    @micropython.native
+    def dump_law(self, tau_ms):
+        """Deceleration (mm/s^2) to take off by dumping now.  Aim: the full-thrust
+        stop at dump_stop above the ground at about dump_ts, in the tail-off.  Taking
+        off impulse D at a lever L (stop time - dumping time) lowers the stop by D L:
+        the excess height H is burnt off as a block at the planning rate
+        dump_accel, placed as late as the cone allows (its taper half-way point),
+        which takes the most impulse off for H, so the stop moves furthest into the
+        tail-off; if even dumping from now on is not enough, all of it now (and
+        through the taper, whatever it allows)."""
+        p = self.p
+        h = self.stop_mm - p[_P_DSTOP]
+        if h <= 0:
+            return 0
+        if h > _H_MAX_MM:
+            h = _H_MAX_MM
+        ulim = p[_P_DACC]
+        ts = p[_P_DTS]
+        t_de = p[_P_DEND] - p[_P_DTAPER] * 3 // 4  # the cone's effective end
+        if tau_ms >= t_de:
+            return ulim  # tapering out: whatever the taper still allows
+        q = 2 * h * 10000 // ulim  # 2 H / u in (10 ms)^2
+        ln = (ts - tau_ms) // 10   # lever if dumped now, 10 ms units
+        if ln * ln <= q:
+            return ulim * 3 // 2   # more than a full cone could take off by then: all of it
+        le = (ts - t_de) // 10     # lever at the end of the window
+        if le < 0:
+            le = 0
+        d = ulim * (isqrt(le * le + q) - le) // 100  # mm/s, dumped as late as possible
+        t_start = t_de - d * 1000 // ulim
+        x = (tau_ms + _BLOCK_MS - t_start) * 1000 // _BLOCK_MS
+        x = 0 if x < 0 else (1000 if x > 1000 else x)
+        return ulim * x // 1000
+
+    @micropython.native
+    def _ring_push(self, vx, vy, n):
+        i = self.ring_i
+        if self.ring_n >= n:
+            j = (i - n) % _RING
+            self.ring_sx -= self.ring_x[j]
+            self.ring_sy -= self.ring_y[j]
+        else:
+            self.ring_n += 1
+        self.ring_x[i] = vx
+        self.ring_y[i] = vy
+        self.ring_sx += vx
+        self.ring_sy += vy
+        self.ring_i = (i + 1) % _RING
+        k = self.ring_n
+        self.vavg_x = self.ring_sx // k
+        self.vavg_y = self.ring_sy // k
+
+    def hold_upright(self):
+        """Tilt targets zero, no cone."""
+        self.tilt_x_cmd_urad = 0
+        self.tilt_y_cmd_urad = 0
+        self.cone_off()
+
+    def cone_off(self):
+        self.cone_urad = 0
+        self.avg_v = False
+        self.rate_ff_x = 0
+        self.rate_ff_y = 0
+        self.acc_ff_x = 0
+        self.acc_ff_y = 0
+
+    @micropython.native
+    def solid_burn(self, est, tau_ms, dt_ms, terminal=False):
+        """One cycle of thrust-vector dumping: predict the stop, choose the dump,
+        turn it into a cone half-angle (1 - cos(phi) = dump / a, the body gives
+        _BODY_PM of phi, the gimbal swinging it round the rest) and add the cone
+        to the lateral guidance's tilt, with feedforward for the attitude loop.
+        Call after lateral()."""
+        p = self.p
+        self.rate_ff_x = 0
+        self.rate_ff_y = 0
+        self.acc_ff_x = 0
+        self.acc_ff_y = 0
+        cap = p[_P_DTILT]
+        if terminal:
+            self.cone_off()  # the last metre: no cone
+            return
+        if cap <= 0 or dt_ms <= 0:
+            self.avg_v = False
+            return
+        w = p[_P_DRATE] // 1000  # mrad/s
+        n = 6283185 // (w * dt_ms) if w > 0 else 1  # samples in one turn
+        if n > _RING:
+            n = _RING
+        self._ring_push(est.vx_mmps, est.vy_mmps, n)
+        if self.pred_n <= 0:
+            self.predict_stop(est.alt_mm, est.vz_mmps, tau_ms)
+            self.pred_n = _PRED_EVERY
+        self.pred_n -= 1
+        end = p[_P_DEND]
+        want = 0
+        if tau_ms < end:
+            u = self.dump_law(tau_ms)
+            self.dump_mmps2 = u
+            a = est.accel_z_mmps2
+            if a < 1000:
+                a = 1000
+            # thrust tilt phi: phi^2 = 2 u / a (mrad^2 = 1e6 rad^2), then the body's share
+            if u > 10000:
+                u = 10000
+            want = isqrt(2 * u * 10000 // a * 100) * _BODY_PM  # urad
+        else:
+            self.dump_mmps2 = 0
+        # the cone and the lateral guidance share the tilt budget; the cone comes first
+        # but leaves the lateral guidance at least a sixth of it
+        lx = self.tilt_x_cmd_urad
+        ly = self.tilt_y_cmd_urad
+        ax = lx if lx > 0 else -lx
+        ay = ly if ly > 0 else -ly
+        lat = (ax + ay // 2) if ax > ay else (ay + ax // 2)  # ~ the length of (lx, ly)
+        lat_max = cap - want if want < cap - cap // 6 else cap // 6
+        if lat > lat_max:
+            k = lat_max * 1000 // lat  # per mille
+            lx = lx * k // 1000
+            ly = ly * k // 1000
+            lat = lat_max
+        if want > cap - lat:
+            want = cap - lat
+        amp = self.cone_urad
+        if tau_ms >= end:
+            amp = 0
+        elif tau_ms >= end - p[_P_DTAPER]:
+            # the way out: half the amplitude for the last half turn (dump_taper)
+            # leaves the velocity where the circle it ran round was centred
+            if self.exit_urad < 0:
+                self.exit_urad = amp // 2
+            amp = self.exit_urad
+        else:
+            step = _AMP_SLEW * dt_ms
+            if want > amp + step:
+                amp += step
+            elif want < amp - step:
+                amp -= step
+            else:
+                amp = want
+        self.cone_urad = amp
+        self.avg_v = amp > 0  # the mean over a turn while the cone lasts
+        if amp <= 0:
+            return
+        self.phase = (self.phase + w * dt_ms // 96) & 0xFFFF  # 65536 / (2 pi 1000) = 1 / 96
+        c = sin16(self.phase + 16384)
+        sn = sin16(self.phase)
+        self.tilt_x_cmd_urad = lx + (amp >> 4) * c // 1024
+        self.tilt_y_cmd_urad = ly + (amp >> 4) * sn // 1024
+        r = amp // 1000 * w  # urad/s: the cone's angular speed
+        self.rate_ff_x = -((r >> 8) * sn // 64)
+        self.rate_ff_y = (r >> 8) * c // 64
+        acc = r // 1000 * w  # urad/s^2: centripetal
+        self.acc_ff_x = -((acc >> 12) * c // 4)
+        self.acc_ff_y = -((acc >> 12) * sn // 4)

@@ -40,6 +40,7 @@ _P_RELIGHTS = index("relight_max")
 _P_LEAD = index("ign_lead_ms")
 _P_SOLID = index("solid")
 _P_THR_LAG = index("thr_lag_ms")
+_P_LIT = index("solid_lit_ms")
 # built once: a tuple of imported names in an expression is rebuilt (allocated) on every use
 _ATTITUDE_WATCH = (ST_IGNITION, ST_LANDING_BURN, ST_TERMINAL)  # when the TVC can act
 _NOT_FLYING = (ST_SAFE, ST_SAFED, ST_ABORT)
@@ -76,6 +77,7 @@ class Sequencer:
         self.div_since_us = -1
         self.thr_cmd_pm = 1000
         self.thr_ref_pm = 0   # what the engine should deliver by now, given its lag
+        self.t_lit_us = -1    # when the engine lit (thrust confirmed, less solid_lit_ms)
 
     def go(self, state, reason, arg=0):
         prev = self.state
@@ -187,6 +189,7 @@ class Sequencer:
             return
         if s.flags & SF_THRUST_SENSED and s.chamber_p_pm >= _THRUST_PM:
             self.thr_ref_pm = s.chamber_p_pm
+            self.t_lit_us = self.t_us - p[_P_LIT] * 1000
             self.go(ST_LANDING_BURN, "thrust confirmed", self.in_state_ms())
         elif self.in_state_ms() > p[_P_CONFIRM]:
             if self.relights < p[_P_RELIGHTS]:

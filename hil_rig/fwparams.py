@@ -106,6 +106,66 @@ def solid_ignition_k(veh):
     return -slope, mh - slope * mv
 
 
+N_KNOTS = 8          # solid_t1..t8 / solid_a1..a8 in protocol/parameters.py
+CONFIRM_PM = 300     # firmware/sequencer.py: chamber pressure that counts as burning
+
+
+def solid_accel_curve(veh, dt=0.001):
+    """[(t_s, a_mps2)] every dt: the motor's thrust over the vehicle's mass as the
+    propellant burns off (RASP convention: in proportion to impulse delivered)."""
+    mot = veh.motor
+    m0 = veh.dry_mass_kg + veh.propellant_kg
+    out = []
+    burned = 0.0
+    t = 0.0
+    c = mot.curve
+    j = 0
+    while t <= mot.burn_s + 1e-9:
+        while j + 1 < len(c) and c[j + 1][0] <= t:
+            j += 1
+        (t0, f0), (t1, f1) = c[j], c[min(j + 1, len(c) - 1)]
+        f = f0 + (f1 - f0) * (t - t0) / (t1 - t0) if t1 > t0 else 0.0
+        out.append((t, f / (m0 - veh.propellant_kg * burned / mot.impulse_ns)))
+        burned += f * dt
+        t += dt
+    return out
+
+
+def solid_knots(veh, n=N_KNOTS):
+    """n knots (t_s, a_mps2) of a piecewise-linear thrust acceleration that starts at
+    (0, 0) and ends at burnout (a = 0): greedy, each new knot where the line
+    through the others is furthest off."""
+    dense = solid_accel_curve(veh)
+    end = len(dense) - 1
+    idx = [0, end]
+    while len(idx) < n + 1:
+        worst, wi = -1.0, None
+        for a, b in zip(idx, idx[1:]):
+            (ta, aa), (tb, ab) = dense[a], dense[b]
+            for i in range(a + 1, b):
+                t, v = dense[i]
+                e = abs(v - (aa + (ab - aa) * (t - ta) / (tb - ta)))
+                if e > worst:
+                    worst, wi = e, i
+        if wi is None:
+            break
+        idx = sorted(idx + [wi])
+    knots = [(dense[i][0], dense[i][1]) for i in idx[1:]]
+    knots[-1] = (knots[-1][0], 0.0)
+    return knots
+
+
+def solid_confirm_s(veh):
+    """Burn time at which the firmware confirms thrust: the chamber pressure (thrust
+    over the nominal peak) reaches CONFIRM_PM, plus half a 100 Hz sample."""
+    peak = veh.engine_thrust_n
+    c = veh.motor.curve
+    for (t0, f0), (t1, f1) in zip(c, c[1:]):
+        if f1 >= CONFIRM_PM / 1000 * peak:
+            return t0 + (t1 - t0) * (CONFIRM_PM / 1000 * peak - f0) / (f1 - f0) + 0.005
+    return 0.0
+
+
 def firmware_params(veh, initial=None):
     init = dict(veh.initial)
     if initial:
@@ -128,10 +188,19 @@ def firmware_params(veh, initial=None):
         * veh.config["engine"].get("plume_drag_frac", 1.0),
         "gnss_latency_ms": veh.config["sensors.gnss"]["latency_s"] * 1000,
     }
+    # thrust-vector dumping is off unless the vehicle's tuning turns it on (parameters
+    # persist on a board: every flight says what it wants)
+    p["dump_tilt_urad"] = 0
     if veh.solid:
         tb, k = solid_ignition_k(veh)
         p["solid_burn_ms"] = tb * 1000
         p["solid_k_mm"] = k * 1000
+        p["solid_lit_ms"] = solid_confirm_s(veh) * 1000
+        for i, (t, a) in enumerate(solid_knots(veh), 1):
+            p[f"solid_t{i}_ms"] = t * 1000
+            p[f"solid_a{i}_mmps2"] = a * 1000
+        aero = veh.config["aero"]
+        p["drag_k_upm"] = 0.5 * 1.225 * aero["ref_area_m2"] * aero["cd_mach"][0][1] / mass * 1e6
         p["ign_lead_ms"] = eng.get("ignition_delay_s", 0.0) * 1000
         p["throttle_min_pm"] = 1000
     else:

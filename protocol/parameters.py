@@ -50,6 +50,32 @@ TABLE = (
     ("roll_kd_pm", 0, 0, 1000000),              # roll rate damping: roll_pm per rad/s x1000
     ("aero_k_upm", 0, 0, 100000000),            # sea-level 0.5 rho S CN_alpha / m, 1/m x1e6: aero
                                                 # side force per rad of lean is aero_k V^2
+    ("drag_k_upm", 0, 0, 100000),               # sea-level 0.5 rho S Cd / m, 1/m x1e6: drag decel is drag_k V^2
+    ("solid_lit_ms", 0, 0, 1000),               # solid: burn time when thrust is confirmed
+    ("solid_t1_ms", 0, 0, 100000),              # solid: thrust-curve knot 1: burn time ...
+    ("solid_t2_ms", 0, 0, 100000),
+    ("solid_t3_ms", 0, 0, 100000),
+    ("solid_t4_ms", 0, 0, 100000),
+    ("solid_t5_ms", 0, 0, 100000),
+    ("solid_t6_ms", 0, 0, 100000),
+    ("solid_t7_ms", 0, 0, 100000),
+    ("solid_t8_ms", 0, 0, 100000),
+    ("solid_a1_mmps2", 0, 0, 200000),           # ... and the thrust acceleration there (0 after the last)
+    ("solid_a2_mmps2", 0, 0, 200000),
+    ("solid_a3_mmps2", 0, 0, 200000),
+    ("solid_a4_mmps2", 0, 0, 200000),
+    ("solid_a5_mmps2", 0, 0, 200000),
+    ("solid_a6_mmps2", 0, 0, 200000),
+    ("solid_a7_mmps2", 0, 0, 200000),
+    ("solid_a8_mmps2", 0, 0, 200000),
+    ("solid_margin_mm", 0, -100000, 100000),    # solid: light so the full-thrust stop is this far up
+    ("dump_tilt_urad", 0, 0, 300000),           # thrust-vector dumping: cone + lateral tilt (0: off)
+    ("dump_rate_urads", 6000000, 100000, 20000000),  # ... the cone's rotation rate
+    ("dump_accel_mmps2", 500, 1, 5000),         # ... deceleration a full cone takes off (planning)
+    ("dump_end_ms", 2400, 0, 100000),           # ... burn time by which the cone is gone
+    ("dump_taper_ms", 520, 1, 100000),          # ... its last half turn, at half amplitude
+    ("dump_stop_mm", 0, -10000, 10000),         # aim: the full-thrust stop this far above the ground
+    ("dump_ts_ms", 3150, 0, 100000),            # ... at this burn time (thrust near the weight)
 )
 
 

@@ -116,12 +116,20 @@ def test_10mps_gust_in_the_burn_lands():
     assert rep.verdict.landed, rep.verdict.reason
 
 
-@pytest.mark.timeout(180)
-def test_hobby_lander_flies_its_sequence_to_a_defined_end():
-    # the solid motor's +-10 ms ignition jitter alone moves touchdown by ~2-3 m/s: this
-    # checks the sequence and the defined end state, not the landing (see the issue note)
-    rep = run_flight(vehicle="hobby_f15", seed=1)
-    path = rep.state_path()
-    assert path[:4] == ["ARMED", "COAST", "IGNITION", "LANDING_BURN"]
-    assert path[-1] in ("SAFED", "ABORT")
-    assert abs(rep.verdict.touchdown_vz_mps) < 8.0
+@pytest.mark.timeout(300)
+def test_hobby_lander_dumps_thrust_and_lands_some_of_its_seeds():
+    # An F15 cannot throttle and lights 50 +- 10 ms after the command; the firmware lights
+    # early and burns the excess off by coning (thrust-vector dumping).  Within the 15 deg
+    # tilt abort and the 5 deg gimbal that lands about a quarter of the flights (8/20 of
+    # seeds 1-20, 15/60 of seeds 1-60; none without it): this asserts what is true today,
+    # not the issue's goal.  Every flight still ends in a defined state, and no touchdown
+    # is as hard as before the dumping (up to 4.6 m/s on seeds 1-5).
+    landed = 0
+    for seed in range(1, 6):
+        rep = run_flight(vehicle="hobby_f15", seed=seed)
+        path = rep.state_path()
+        assert path[:4] == ["ARMED", "COAST", "IGNITION", "LANDING_BURN"], (seed, path)
+        assert path[-1] in ("SAFED", "ABORT"), (seed, path)
+        assert abs(rep.verdict.touchdown_vz_mps) < 4.0, (seed, rep.verdict)
+        landed += rep.verdict.landed
+    assert landed >= 2, landed
