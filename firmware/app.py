@@ -65,8 +65,14 @@ class App:
         self.ev_n = 0
         self.ev_lost = 0
         self.in_cycle = False
-        self.last_act = [0, 0, 0, 0, 0, 0, 0]  # the last ACTUATORS, for a repeated SENSORS
+        # the last two ACTUATORS sent, for a repeated SENSORS: with the host one
+        # frame ahead (lockstep --act-delay frame) the answer it lost can be
+        # the one before the last
+        self.acts = [[0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]]
+        self.act_i = 0        # index of the newest in self.acts
+        self.answered = 0     # answers in memory (0..2), this flight
         self.repeats = 0
+        self.stale = 0        # SENSORS older than both: late duplicates, ignored
 
     # --- reporting --------------------------------------------------------
     def emit(self, code, s_from, s_to, arg, text):
@@ -166,7 +172,20 @@ class App:
         flags = (m.AF_ENGINE_ON if seq.engine_on else 0) | (m.AF_LEGS_DOWN if seq.legs_down else 0)
         if not seq.engine_on:
             thr = 0
-        la = self.last_act
+        self.answer(step, thr, gp, gy, roll, flags, st)
+        c = b.ticks_diff(b.ticks_us(), t0)
+        self.in_cycle = False
+        self.cycle_us = c
+        if c > self.cycle_max_us:
+            self.cycle_max_us = c
+        self.cycles += 1
+
+    @micropython.native
+    @micropython.native
+    def answer(self, step, thr, gp, gy, roll, flags, st):
+        """Send ACTUATORS for `step` and keep it (the newest of two) for a repeat."""
+        i = self.act_i ^ 1
+        la = self.acts[i]
         la[0] = step
         la[1] = thr
         la[2] = gp
@@ -174,13 +193,26 @@ class App:
         la[4] = roll
         la[5] = flags
         la[6] = st
+        self.act_i = i
+        if self.answered < 2:
+            self.answered += 1
         self.link.send_actuators(step, thr, gp, gy, roll, flags, st)
-        c = b.ticks_diff(b.ticks_us(), t0)
-        self.in_cycle = False
-        self.cycle_us = c
-        if c > self.cycle_max_us:
-            self.cycle_max_us = c
-        self.cycles += 1
+
+    @micropython.native
+    def answered_before(self, step):
+        """The ACTUATORS kept for `step` if it is one of the last two answered;
+        () for a step older than both; None for a new step."""
+        if not self.answered:
+            return None
+        newest = self.acts[self.act_i]
+        if step > newest[0]:
+            return None
+        if step == newest[0]:
+            return newest
+        older = self.acts[self.act_i ^ 1]
+        if self.answered > 1 and step == older[0]:
+            return older
+        return ()
 
     @micropython.native
     def after_cycle(self):
@@ -201,7 +233,7 @@ class App:
         self.emit(m.EV_EXCEPTION, self.seq.state, self.seq.state, self.exceptions,
                   type(exc).__name__)
         try:
-            self.link.send_actuators(self.step, 0, 0, 0, 0, m.AF_LEGS_DOWN, self.seq.state)
+            self.answer(self.step, 0, 0, 0, 0, m.AF_LEGS_DOWN, self.seq.state)
         except Exception:
             pass
 
@@ -251,6 +283,7 @@ class App:
                     self.guid.reset()
                     self.att.reset()
                     self.last_t_us = -1
+                    self.answered = 0
                     self.last_rx_tick = self.board.ticks_us()
                     seq.arm()
             elif cmd == m.CMD_DISARM:
@@ -320,13 +353,16 @@ class App:
             if mid == m.SENSORS:
                 self.last_rx_tick = b.ticks_us()
                 self.link_lost = False
-                if self.cycles and link.sensors.step == self.step:
-                    # the host repeated a step whose answer it lost: answer the
-                    # same again without running the cycle twice (so a lossy
-                    # link cannot change what the vehicle does)
-                    self.repeats += 1
-                    la = self.last_act
-                    link.send_actuators(la[0], la[1], la[2], la[3], la[4], la[5], la[6])
+                la = self.answered_before(link.sensors.step)
+                if la is not None:
+                    if la:
+                        # the host repeated a step whose answer it lost: answer the
+                        # same again without running the cycle twice (so a lossy
+                        # link cannot change what the vehicle does)
+                        self.repeats += 1
+                        link.send_actuators(la[0], la[1], la[2], la[3], la[4], la[5], la[6])
+                    else:
+                        self.stale += 1  # time does not run backwards
                     continue
                 try:
                     self.cycle()

@@ -151,7 +151,7 @@ def build_parser():
                    help="lockstep only: at most this many times real time (default: flat out)")
     f.add_argument("--act-delay", choices=("none", "frame"), default="none",
                    help="lockstep only: the firmware's answer to step k acts at once (none, default) "
-                        "or one control period later (frame: conservative, and ~1.5x faster "
+                        "or one control period later (frame: conservative, and ~1.7x faster "
                         "because the plant steps while the firmware computes)")
     f.add_argument("--seed", type=int, default=1, help="random seed for noise and dispersions (default: 1)")
     f.add_argument("--heap", default=PICO_HEAP, help=f"VM heap size for sitl (default: {PICO_HEAP})")

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from host.errors import LinkTimeout
+from host.errors import LinkError, LinkTimeout
 from protocol import messages as m
 from protocol.hostcodec import spec
 
@@ -125,10 +125,11 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     at t_k, as if the board answered instantly (the plant waits for the
     answer, then steps).  "frame": at t_k+1, one control period later, as a
     flight computer that outputs at the next tick would; a board's real
-    latency lies between the two (see `--pace realtime`).  The plant then
-    steps while the board computes, so a run takes about the longer of the
-    two instead of their sum.  Both are deterministic; on_step(k, plant, a)
-    sees the plant at t_k ("none") or t_k+1 ("frame")."""
+    latency lies between the two (see `--pace realtime`).  SENSORS k+1 then
+    needs only ACTUATORS k-1, so it goes out before ACTUATORS k is in: the
+    plant steps while the board computes, and a step costs about the longer
+    of the two instead of their sum.  Both are deterministic; on_step(k,
+    plant, a) sees the plant at t_k ("none") or t_k+1 ("frame")."""
     if act_delay not in ACT_DELAYS:
         raise ValueError(f"act_delay must be one of {', '.join(ACT_DELAYS)}, not {act_delay!r}")
     delay_frame = act_delay == "frame"
@@ -153,30 +154,53 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     sens_id = _SENS.msg_id
     perf_ns = time.perf_counter_ns
     monotonic = time.monotonic
-    t_wall0 = time.perf_counter()
-    while plant.t_s < max_time_s:
-        if faulty_port is not None:
-            faulty_port.set_time(plant.t_s)
-        frame = frame_of(sens_id, sensors_wire(k))
-        t0 = perf_ns()
-        write(frame)
-        # while the firmware computes step k: the state this step's trace sample
-        # shows (command() only takes effect in advance(), so it is the same)
-        tr = plant.truth() if k % trace_every == 0 else None
-        if delay_frame:
-            # [t_k, t_k+1] under ACTUATORS k-1, while the board computes step k
-            plant.advance(dt_s)
+    # with a frame of delay SENSORS k+1 needs only ACTUATORS k-1, so it goes out
+    # before ACTUATORS k is in: the board starts on it as soon as it is done
+    # with k, and host and board work at the same time.  Not through a link
+    # that loses frames on purpose: a lost SENSORS k would let the board answer
+    # k+1 first (it answers a repeat of either of its last two steps)
+    ahead = delay_frame and faulty_port is None
+
+    def answer(k, frame):
+        nonlocal retries
         deadline = monotonic() + step_timeout_s
         while True:
             try:
-                act = await_step("ACTUATORS", k, min(retry_s, max(0.001, deadline - monotonic())))
-                break
+                return await_step("ACTUATORS", k, min(retry_s, max(0.001, deadline - monotonic())))
             except LinkTimeout:
+                if ahead and any(msg.msg_id == _ACT_ID and msg.fields["step"] > k
+                                 for msg in link.inbox):
+                    raise LinkError(f"the board answered a step after {k} but not {k}: a SENSORS "
+                                    "frame was lost with the next one in flight; "
+                                    "fly --act-delay none on this link") from None
                 if monotonic() >= deadline:
                     raise LinkTimeout(f"no ACTUATORS from the board within {step_timeout_s:.1f} s "
                                       f"(step {k}, sim time {k * dt_s:.2f} s)") from None
                 retries += 1
                 write(frame)  # same bytes again: the firmware answers a repeat from memory
+
+    t_wall0 = time.perf_counter()
+    frame = t0 = None
+    while plant.t_s < max_time_s:
+        if faulty_port is not None:
+            faulty_port.set_time(plant.t_s)
+        if frame is None:
+            frame = frame_of(sens_id, sensors_wire(k))
+            t0 = perf_ns()
+            write(frame)
+        # while the firmware computes step k: the state this step's trace sample
+        # shows (command() only takes effect in advance(), so it is the same)
+        tr = plant.truth() if k % trace_every == 0 else None
+        nxt = None
+        if delay_frame:
+            # [t_k, t_k+1] under ACTUATORS k-1, while the board computes step k
+            plant.advance(dt_s)
+            done_at, settled = _settle(plant, done_at, settle_s)
+            if ahead and not settled and plant.t_s < max_time_s:
+                nxt = frame_of(sens_id, sensors_wire(k + 1))
+                t_nxt = perf_ns()
+                write(nxt)
+        act = answer(k, frame)
         closure.append(perf_ns() - t0)
         a = act.fields
         state = a["state"]
@@ -188,12 +212,13 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
             on_step(k, plant, a)
         if not delay_frame:
             plant.advance(dt_s)
+            done_at, settled = _settle(plant, done_at, settle_s)
         k += 1
+        frame, t0 = (nxt, t_nxt) if nxt is not None else (None, None)
         if speed:
-            ahead = plant.t_s / speed - (time.perf_counter() - t_wall0)
-            if ahead > 0:
-                time.sleep(ahead)
-        done_at, settled = _settle(plant, done_at, settle_s)
+            lead = plant.t_s / speed - (time.perf_counter() - t_wall0)
+            if lead > 0:
+                time.sleep(lead)
         if settled:
             ended_by = "plant"
             break

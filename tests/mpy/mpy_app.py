@@ -38,6 +38,23 @@ def test_two_step_signed_arm_then_cycles_answer_every_step():
     assert a.seq.state == m.ST_COAST
 
 
+def test_a_repeat_of_either_of_the_last_two_steps_is_answered_from_memory_older_ignored():
+    # lockstep --act-delay frame keeps the next SENSORS in flight: the answer the
+    # host lost can be the one before the last
+    a, b = _armed_app()
+    for k in range(4):
+        b.sensors(k, k * 10000, alt_mm=900000)
+    b.sensors(2, 20000, alt_mm=900000)   # repeat of the step before the last
+    b.sensors(3, 30000, alt_mm=900000)   # repeat of the last
+    b.sensors(1, 10000, alt_mm=900000)   # older than both: a late duplicate
+    b.sensors(4, 40000, alt_mm=900000)
+    a.run()
+    acts = b.of(m.ACTUATORS)
+    assert [x[0] for x in acts] == [0, 1, 2, 3, 2, 3, 4]
+    assert acts[4] == acts[2] and acts[5] == acts[3]
+    assert a.cycles == 5 and a.repeats == 2 and a.stale == 1
+
+
 def test_exception_in_a_cycle_ends_in_abort_with_engine_off_and_an_event():
     a, b = _armed_app()
     b.sensors(0, 0, alt_mm=900000)
