@@ -111,9 +111,23 @@ class Attitude:
             rfy = guid.rate_ff_y
             afx = guid.acc_ff_x
             afy = guid.acc_ff_y
-        # positive gimbal_pitch -> torque about body +y -> lean toward +x grows
-        self.gimbal_pitch_urad = self.pitch.step(tilt_x_cmd, est.tilt_x_urad,
-                                                 est.rate_x_uradps, dt_us, thrust_pm, rfx, afx)
+        # the loops run on the lean in world axes (est.tilt_*, est.rate_*): the
+        # guidance's targets and the cone are in world axes, and a coning or rolling
+        # body turns its own axes away from the world's.  Their outputs are lean
+        # demands in world axes, mapped to the body by M^T (est.m00..m11, 2**14).
+        gx = self.pitch.step(tilt_x_cmd, est.tilt_x_urad, est.rate_x_uradps, dt_us,
+                             thrust_pm, rfx, afx)
+        gy = self.yaw.step(tilt_y_cmd, est.tilt_y_urad, est.rate_y_uradps, dt_us,
+                           thrust_pm, rfy, afy)
+        # (|g| <= gimbal_max <= 2**29: the products by 2**14 are split)
+        bx = (gx >> 14) * est.m00 + ((gx & 16383) * est.m00 >> 14) \
+            + (gy >> 14) * est.m10 + ((gy & 16383) * est.m10 >> 14)
+        by = (gx >> 14) * est.m01 + ((gx & 16383) * est.m01 >> 14) \
+            + (gy >> 14) * est.m11 + ((gy & 16383) * est.m11 >> 14)
+        gmax = self.pitch.p[_P_GMAX]
+        bx = gmax if bx > gmax else (-gmax if bx < -gmax else bx)
+        by = gmax if by > gmax else (-gmax if by < -gmax else by)
+        # positive gimbal_pitch -> torque about body +y -> lean toward body +x grows;
         # lean toward +y is rotation about -x, so the yaw gimbal acts with a minus sign
-        self.gimbal_yaw_urad = -self.yaw.step(tilt_y_cmd, est.tilt_y_urad,
-                                              est.rate_y_uradps, dt_us, thrust_pm, rfy, afy)
+        self.gimbal_pitch_urad = bx
+        self.gimbal_yaw_urad = -by

@@ -1,15 +1,20 @@
-"""State estimator: position, velocity and tilt from the SENSORS frame.
+"""State estimator: position, velocity and attitude from the SENSORS frame.
 
 A complementary filter in integer fixed point (mm, mm/s, urad), allocating
-nothing per cycle.  Every cycle the state is propagated with the IMU: tilt
-from the gyro (small-angle model, valid over the landing envelope |tilt| <
-~30 deg; roll is held near zero by the roll loop), velocity from the specific
-force rotated to the world by that tilt, minus gravity.  Fresh GNSS fixes
-correct position and velocity against the estimate from when the fix was
-taken (`gnss_latency_ms` back, from a ring of past estimates), fresh altimeter
-samples correct height and vertical speed.  Through a GNSS dropout the IMU
-carries the state.  The vehicle is taken as upright when the estimator is
-reset at arming (INS alignment is upstream of this software).
+nothing per cycle.  Every cycle the state is propagated with the IMU: the
+attitude as a unit quaternion (body to world, 2**23 scale) advanced by all
+three body rates (roll included, so coning and a rolling vehicle keep their
+cross terms; renormalised every cycle), velocity from the specific force
+rotated to the world by the full rotation, minus gravity.  The tilt the
+control loops see is the body axis's lean in world axes (tilt_x, tilt_y, as
+angles), its rate that lean's rate, and m00..m11 map world lean demands to
+body axes.  Fresh GNSS fixes correct position and velocity against the
+estimate from when the fix was taken (`gnss_latency_ms` back, from a ring of
+past estimates), and under thrust, if `est_tilt_k_pm` > 0, the tilt: a wrong
+lean turns thrust into a sideways acceleration the GNSS velocity disagrees
+with.  Fresh altimeter samples correct height and vertical speed.  Through a
+GNSS dropout the IMU carries the state.  The vehicle is taken as upright when
+the estimator is reset at arming (INS alignment is upstream of this software).
 """
 from array import array
 import micropython
@@ -23,6 +28,24 @@ _P_LAT = index("gnss_latency_ms")
 _P_KG = index("est_gnss_k_pm")
 _P_KA = index("est_alt_k_pm")
 _P_G = index("gravity_mmps2")
+_P_KT = index("est_tilt_k_pm")
+_QS = const(8388608)        # 2**23: a unit quaternion component
+_DMAX = const(100000)       # rotation per cycle cap, urad (10 rad/s at 100 Hz)
+_TILT_A_MIN = const(5000)   # tilt is corrected from GNSS only above this thrust, mm/s^2
+_TILT_DMAX = const(20000)   # ... by at most this much per fix, urad
+
+
+@micropython.native
+def _qd(a, d):
+    """a * d / 2e6: a quaternion component (2**23) times half an angle d (urad),
+    split so every product stays a small int (|a| <= 2**23 + a bit, |d| <= 1e5)."""
+    return (a // 1000 * d + a % 1000 * d // 1000) // 2000
+
+
+@micropython.native
+def _m14(v, c):
+    """v * c / 2**14 for |c| <= 2**14 and |v| < 2**29, without the product v * c."""
+    return (v >> 14) * c + ((v & 16383) * c >> 14)
 
 
 class Estimator:
@@ -43,8 +66,19 @@ class Estimator:
         self.y_mm = 0
         self.vx_mmps = 0
         self.vy_mmps = 0
-        self.tilt_x_urad = 0  # lean toward +x: rotation about body +y
-        self.tilt_y_urad = 0  # lean toward +y: rotation about body -x
+        self.tilt_x_urad = 0  # lean of the body axis toward world +x (an angle)
+        self.tilt_y_urad = 0  # ... toward world +y
+        self.qw = _QS         # attitude, body to world, 2**23 = 1
+        self.qx = 0
+        self.qy = 0
+        self.qz = 0
+        self.m00 = 16384      # world lean rate per body rate (rate_x, rate_y), 2**14 = 1:
+        self.m01 = 0          # [tilt_x', tilt_y'] = M [gyro_y, -gyro_x]; M^T maps
+        self.m10 = 0          # world lean demands to body axes
+        self.m11 = 16384
+        self.r_gx = 0         # remainders of the gyro integration
+        self.r_gy = 0
+        self.r_gz = 0
         self.rate_x_uradps = 0
         self.rate_y_uradps = 0
         self.roll_rate_uradps = 0
@@ -65,6 +99,7 @@ class Estimator:
         self.last_gnss_z = -1
         self.last_gnss_vz = -1
         self.last_alt = -1
+        self._attitude()
 
     def _init_from(self, s):
         f = s.flags
@@ -89,31 +124,33 @@ class Estimator:
         if not self.initialised:
             self._init_from(s)
         dt100 = dt // 100  # 100 us units keep rate*dt products small on a 30-bit int machine
-        # attitude from the gyro
+        # attitude: q <- q (1, dtheta / 2), dtheta from all three body rates
+        dx = self._dtheta(s.gyro_x_urads, dt100, 0)
+        dy = self._dtheta(s.gyro_y_urads, dt100, 1)
+        dz = self._dtheta(s.gyro_z_urads, dt100, 2)
+        w = self.qw
+        x = self.qx
+        y = self.qy
+        z = self.qz
+        self.qw = w - _qd(x, dx) - _qd(y, dy) - _qd(z, dz)
+        self.qx = x + _qd(w, dx) + _qd(y, dz) - _qd(z, dy)
+        self.qy = y + _qd(w, dy) - _qd(x, dz) + _qd(z, dx)
+        self.qz = z + _qd(w, dz) + _qd(x, dy) - _qd(y, dx)
+        self._attitude()
+        # rates: the body's, and the world lean's (dtilt/dt = M (wy, -wx))
         rx = s.gyro_y_urads
         ry = -s.gyro_x_urads
-        self.rate_x_uradps = rx
-        self.rate_y_uradps = ry
         self.roll_rate_uradps = s.gyro_z_urads
-        self.tilt_x_urad += rx * dt100 // 10000
-        self.tilt_y_urad += ry * dt100 // 10000
-        # specific force to the world (small angles): body z tilted by (tx, ty)
+        self.rate_x_uradps = _m14(rx, self.m00) + _m14(ry, self.m01)
+        self.rate_y_uradps = _m14(rx, self.m10) + _m14(ry, self.m11)
+        # specific force to the world with the full rotation
         ax_b = s.accel_x_mmps2
         ay_b = s.accel_y_mmps2
         az_b = s.accel_z_mmps2
         self.accel_z_mmps2 = az_b
-        tx = self.tilt_x_urad // 100  # 0.1 mrad
-        ty = self.tilt_y_urad // 100
-        ax = ax_b + az_b * tx // 10000
-        ay = ay_b + az_b * ty // 10000
-        # az_b (1 - cos tilt) = az_b * c // 100000 with c = tilt^2 / 2 in 1e-5,
-        # split (az_b = 1000 a + b, a c = 100 u + v) into the same value without
-        # the product az_b * c (past rp2's small ints, 2**30, at high thrust and
-        # 15-25 deg of tilt)
-        c = (tx * tx + ty * ty) // 2000
-        ac = az_b // 1000 * c
-        cz = ac // 100 + (ac % 100 * 1000 + az_b % 1000 * c) // 100000
-        az = az_b - (ax_b * tx + ay_b * ty) // 10000 - cz
+        ax = _m14(ax_b, self.r00) + _m14(ay_b, self.r01) + _m14(az_b, self.r02)
+        ay = _m14(ax_b, self.r10) + _m14(ay_b, self.r11) + _m14(az_b, self.r12)
+        az = _m14(ax_b, self.r20) + _m14(ay_b, self.r21) + _m14(az_b, self.r22)
         g = self.p[_P_G]
         # propagate velocity, then position (remainders carried)
         q = (az - g) * dt100 + self.r_vz
@@ -163,6 +200,92 @@ class Estimator:
         self.valid = True
 
     @micropython.native
+    def _dtheta(self, w, dt100, i):
+        """Rotation (urad) at body rate w (urad/s) over dt100 (100 us units); the
+        remainder is carried so slow rates are not floored away."""
+        w = 20000000 if w > 20000000 else (-20000000 if w < -20000000 else w)
+        if dt100 > 400:
+            dt100 = 400  # a gap this long is not integrable anyway; keep w dt a small int
+        if i == 0:
+            q = w // 10 * dt100 + self.r_gx
+            self.r_gx = q % 1000
+        elif i == 1:
+            q = w // 10 * dt100 + self.r_gy
+            self.r_gy = q % 1000
+        else:
+            q = w // 10 * dt100 + self.r_gz
+            self.r_gz = q % 1000
+        d = q // 1000
+        return _DMAX if d > _DMAX else (-_DMAX if d < -_DMAX else d)
+
+    @micropython.native
+    def _attitude(self):
+        """Renormalise q and derive the rotation matrix (2**14), the lean and M."""
+        # components at 2**14 (rounded): their products are at 2**28 = 1
+        aw = (self.qw + 256) >> 9
+        ax = (self.qx + 256) >> 9
+        ay = (self.qy + 256) >> 9
+        az = (self.qz + 256) >> 9
+        e = aw * aw + ax * ax + ay * ay + az * az - 268435456  # |q|^2 - 1, 2**28
+        e = 131072 if e > 131072 else (-131072 if e < -131072 else e)
+        # q (1 - e / 2): q e / 2**29 split at 2**12
+        q = self.qw
+        self.qw = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
+        q = self.qx
+        self.qx = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
+        q = self.qy
+        self.qy = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
+        q = self.qz
+        self.qz = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
+        xx = ax * ax
+        yy = ay * ay
+        zz = az * az
+        # R at 2**28, rounded to 2**14
+        self.r00 = (268435456 - 2 * (yy + zz) + 8192) >> 14
+        self.r01 = (2 * (ax * ay - aw * az) + 8192) >> 14
+        r02 = 2 * (ax * az + aw * ay)
+        self.r02 = (r02 + 8192) >> 14
+        self.r10 = (2 * (ax * ay + aw * az) + 8192) >> 14
+        self.r11 = (268435456 - 2 * (xx + zz) + 8192) >> 14
+        r12 = 2 * (ay * az - aw * ax)
+        self.r12 = (r12 + 8192) >> 14
+        self.r20 = (2 * (ax * az - aw * ay) + 8192) >> 14
+        self.r21 = (2 * (ay * az + aw * ax) + 8192) >> 14
+        self.r22 = (268435456 - 2 * (xx + yy) + 8192) >> 14
+        self.m00 = self.r00
+        self.m01 = self.r01
+        self.m10 = self.r10
+        self.m11 = self.r11
+        # the body axis in the world, (R02, R12), in urad (2**28 -> 1e6: x 15625 / 2**22) ...
+        sx = (r02 >> 12) * 15625 >> 10
+        sy = (r12 >> 12) * 15625 >> 10
+        # ... is the sine of the lean: the angle is s (1 + s^2 / 6) (to ~30 deg)
+        sxm = sx // 1000
+        sym = sy // 1000
+        k = (sxm * sxm + sym * sym) // 6  # ppm
+        self.tilt_x_urad = sx + sx // 1000 * k // 1000
+        self.tilt_y_urad = sy + sy // 1000 * k // 1000
+
+    def set_tilt(self, tx_urad, ty_urad):
+        """Set the attitude to a lean (tx, ty) with no heading change (tests, alignment)."""
+        # rotation vector (-ty, tx, 0) in the world: q = (cos, sin (axis)) of half of it,
+        # to second order (an angle of 1.57 rad is within 2.5 % on the cosine)
+        hx = -ty_urad // 2
+        hy = tx_urad // 2
+        n2 = (hx // 1000) * (hx // 1000) + (hy // 1000) * (hy // 1000)  # mrad^2
+        c = 1000000 - n2 // 2 + (n2 // 1000) * (n2 // 1000) // 24  # cos(half), ppm
+        sk = 1000000 - n2 // 6 + (n2 // 1000) * (n2 // 1000) // 120  # sin(h)/h, ppm
+        sk //= 1000  # ppt
+        self.qw = c * 8 + c // 1000 * 388608 // 1000  # ppm -> 2**23
+        hx = hx * 8 + hx // 1000 * 388608 // 1000
+        hy = hy * 8 + hy // 1000 * 388608 // 1000
+        self.qx = hx // 1000 * sk + hx % 1000 * sk // 1000
+        self.qy = hy // 1000 * sk + hy % 1000 * sk // 1000
+        self.qz = 0
+        for _ in range(3):
+            self._attitude()
+
+    @micropython.native
     def _gnss_fix(self, s, p):
         # compare the fix with the estimate from when it was taken
         lag = 0
@@ -176,10 +299,14 @@ class Estimator:
         k = p[_P_KG]
         e = s.gnss_vz_mmps - self.h_vz[j]
         self.vz_mmps += e * k // 1000
-        e = s.gnss_vx_mmps - self.h_vx[j]
-        self.vx_mmps += e * k // 1000
-        e = s.gnss_vy_mmps - self.h_vy[j]
-        self.vy_mmps += e * k // 1000
+        ex = s.gnss_vx_mmps - self.h_vx[j]
+        self.vx_mmps += ex * k // 1000
+        ey = s.gnss_vy_mmps - self.h_vy[j]
+        self.vy_mmps += ey * k // 1000
+        kt = p[_P_KT]
+        a = self.accel_z_mmps2
+        if kt > 0 and a > _TILT_A_MIN:
+            self._tilt_fix(ex, ey, kt, a // 1000)
         e = s.gnss_x_mm - self.h_x[j]
         self.x_mm += e * k // 1000
         e = s.gnss_y_mm - self.h_y[j]
@@ -187,3 +314,27 @@ class Estimator:
         if not s.flags & _ALT_VALID:
             e = s.gnss_z_mm - self.h_alt[j]
             self.alt_mm += e * k // 1000
+
+    @micropython.native
+    def _tilt_fix(self, ex, ey, kt, a_ms2):
+        """Lean the attitude toward where the velocity innovation (ex, ey, mm/s)
+        says the thrust pointed: a lean error d (rad) under thrust a gives a
+        sideways acceleration a d, so d = e kt / 1000 / a (kt: 1/s x1000)."""
+        ex = 10000 if ex > 10000 else (-10000 if ex < -10000 else ex)
+        ey = 10000 if ey > 10000 else (-10000 if ey < -10000 else ey)
+        dx = ex * kt // a_ms2  # urad
+        dy = ey * kt // a_ms2
+        dx = _TILT_DMAX if dx > _TILT_DMAX else (-_TILT_DMAX if dx < -_TILT_DMAX else dx)
+        dy = _TILT_DMAX if dy > _TILT_DMAX else (-_TILT_DMAX if dy < -_TILT_DMAX else dy)
+        # q <- (1, phi / 2) q with the world rotation phi = (-dy, dx, 0)
+        px = -dy
+        py = dx
+        w = self.qw
+        x = self.qx
+        y = self.qy
+        z = self.qz
+        self.qw = w - _qd(x, px) - _qd(y, py)
+        self.qx = x + _qd(w, px) + _qd(z, py)
+        self.qy = y + _qd(w, py) - _qd(z, px)
+        self.qz = z + _qd(y, px) - _qd(x, py)
+        self._attitude()

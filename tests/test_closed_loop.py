@@ -120,10 +120,12 @@ def test_10mps_gust_in_the_burn_lands():
 def test_hobby_lander_dumps_thrust_and_lands_some_of_its_seeds():
     # An F15 cannot throttle and lights 50 +- 10 ms after the command; the firmware lights
     # early and burns the excess off by coning (thrust-vector dumping).  Within the 15 deg
-    # tilt abort and the 5 deg gimbal that lands about a quarter of the flights (8/20 of
-    # seeds 1-20, 15/60 of seeds 1-60; none without it): this asserts what is true today,
-    # not the goal.  Every flight still ends in a defined state, and no touchdown
-    # is as hard as before the dumping (up to 4.6 m/s on seeds 1-5).
+    # tilt abort and the 5 deg gimbal, with the lean estimated by a quaternion and corrected
+    # from the GNSS velocity under thrust, that lands about 40 % of the flights (10/20 of
+    # seeds 1-20, 17/40 of seeds 1-40; 8/20 and 12/40 with the small-angle lean; none
+    # without the dumping): this asserts what is true today, not the goal.  Every
+    # flight still ends in a defined state, and no touchdown is as hard as before the
+    # dumping (up to 4.6 m/s on seeds 1-5).
     landed = 0
     for seed in range(1, 6):
         rep = run_flight(vehicle="hobby_f15", seed=seed)
@@ -132,4 +134,4 @@ def test_hobby_lander_dumps_thrust_and_lands_some_of_its_seeds():
         assert path[-1] in ("SAFED", "ABORT"), (seed, path)
         assert abs(rep.verdict.touchdown_vz_mps) < 4.0, (seed, rep.verdict)
         landed += rep.verdict.landed
-    assert landed >= 2, landed
+    assert landed >= 3, landed
