@@ -24,7 +24,7 @@ FW_VERSION = 1  # major*100 + minor
 _STATUS_EVERY = const(10)     # cycles between STATUS frames
 _EVENT_SLOTS = const(16)      # events queued in a cycle, sent in slack time
 _GC_FREE_MIN = const(24576)   # collect in slack time below this many free bytes
-_GC_CHECK_EVERY = const(16)   # slack passes between heap checks
+_GC_CHECK_EVERY = const(64)   # slack passes between heap checks
 _P_LINK_TO = index("link_timeout_ms")
 _P_G = index("gravity_mmps2")
 _P_DIVX = index("divert_x_mm")
@@ -59,6 +59,7 @@ class App:
         self.last_rx_tick = board.ticks_us()
         self.link_lost = False
         self.slack_n = 0
+        self.heap_free = gc.mem_free()  # as of the last heap check (STATUS reports it)
         self.fw_hash = tree_hash32(fw_dirs)  # once, at boot, while GC is still on
         # events raised inside a cycle wait here (preallocated) until slack time
         self.ev_queue = [[0, 0, 0, 0, 0, ""] for _ in range(_EVENT_SLOTS)]
@@ -181,7 +182,6 @@ class App:
         self.cycles += 1
 
     @micropython.native
-    @micropython.native
     def answer(self, step, thr, gp, gy, roll, flags, st):
         """Send ACTUATORS for `step` and keep it (the newest of two) for a repeat."""
         i = self.act_i ^ 1
@@ -224,7 +224,7 @@ class App:
 
     def send_status(self):
         self.link.send_status(self.step, self.seq.state, self.est, self.guid, self.att,
-                              self.cycle_us, self.cycle_max_us, gc.mem_free(), self.gc_count)
+                              self.cycle_us, self.cycle_max_us, self.heap_free, self.gc_count)
 
     def fail_safe(self, exc):
         self.in_cycle = False
@@ -313,18 +313,21 @@ class App:
         self.gc_count += 1
         if d > self.gc_max_us:
             self.gc_max_us = d
+        self.heap_free = gc.mem_free()
 
     @micropython.native
     def slack(self):
         """Work that must not run inside a cycle: GC, watchdog, link-loss check."""
         b = self.board
         # mem_free walks the heap (~35 us on a 192K VM heap, far more on a
-        # Pico): look every _GC_CHECK_EVERY passes, cycles allocate too little
-        # to fill it faster (commands, which allocate, check after each one)
+        # Pico): look every _GC_CHECK_EVERY passes, cycles allocate nothing
+        # (fw_alloc_bytes_per_cycle), so nothing fills it between two looks
+        # (commands, which allocate, check after each one)
         self.slack_n += 1
         if self.slack_n >= _GC_CHECK_EVERY:
             self.slack_n = 0
-            if gc.mem_free() < _GC_FREE_MIN:
+            self.heap_free = gc.mem_free()
+            if self.heap_free < _GC_FREE_MIN:
                 self.collect()
         b.feed_watchdog()
         if self.seq.state == m.ST_ARMED:
@@ -378,7 +381,8 @@ class App:
                 # unlike a cycle, a command allocates (a SET_PARAM ~4 KB: tag check,
                 # params.dat and counter.dat): a burst of them between two heap
                 # checks would run the heap out (MemoryError) during configuration
-                if gc.mem_free() < _GC_FREE_MIN:
+                self.heap_free = gc.mem_free()
+                if self.heap_free < _GC_FREE_MIN:
                     self.collect()
             elif mid < 0:
                 if link.closed:

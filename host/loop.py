@@ -86,11 +86,9 @@ def _apply(plant, a):
                   bool(flags & m.AF_ENGINE_ON), bool(flags & m.AF_LEGS_DOWN))
 
 
-def _record(trace, plant, a, tr=None):
-    """Append one trace sample; tr: plant.truth() if already taken this step."""
-    if tr is None:
-        tr = plant.truth()
-    trace.t_s.append(plant.t_s)
+def _record(trace, t_s, tr, a):
+    """Append one trace sample: the true state at t_s and the ACTUATORS in effect from t_s."""
+    trace.t_s.append(t_s)
     trace.alt_m.append(tr["z_m"])
     trace.vz_mps.append(tr["vz_mps"])
     trace.x_m.append(tr["x_m"])
@@ -181,6 +179,12 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
 
     t_wall0 = time.perf_counter()
     frame = t0 = None
+    # a trace sample is the true state at the time a SENSORS frame shows and the
+    # ACTUATORS in effect from then on (step k's at t_k, or with a frame of
+    # delay step k's at t_k+1).  The state is read while the board computes and
+    # the sample is stored after the next SENSORS is out: neither is on the
+    # path from an answer to the next frame
+    smp = rec = None
     while plant.t_s < max_time_s:
         if faulty_port is not None:
             faulty_port.set_time(plant.t_s)
@@ -188,9 +192,6 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
             frame = frame_of(sens_id, sensors_wire(k))
             t0 = perf_ns()
             write(frame)
-        # while the firmware computes step k: the state this step's trace sample
-        # shows (command() only takes effect in advance(), so it is the same)
-        tr = plant.truth() if k % trace_every == 0 else None
         nxt = None
         if delay_frame:
             # [t_k, t_k+1] under ACTUATORS k-1, while the board computes step k
@@ -200,14 +201,22 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                 nxt = frame_of(sens_id, sensors_wire(k + 1))
                 t_nxt = perf_ns()
                 write(nxt)
+            if (k + 1) % trace_every == 0:
+                smp = (plant.t_s, plant.truth())
+        elif k % trace_every == 0:
+            smp = (plant.t_s, plant.truth())
+        if rec is not None:
+            _record(trace, *rec)
+            rec = None
         act = answer(k, frame)
         closure.append(perf_ns() - t0)
         a = act.fields
         state = a["state"]
         command_wire(a["throttle_pm"], a["gimbal_pitch_urad"], a["gimbal_yaw_urad"], a["roll_pm"],
                      a["flags"])
-        if tr is not None:
-            _record(trace, plant, a, tr)
+        if smp is not None:
+            rec = (smp[0], smp[1], a)
+            smp = None
         if on_step is not None:
             on_step(k, plant, a)
         if not delay_frame:
@@ -222,6 +231,8 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
         if settled:
             ended_by = "plant"
             break
+    if rec is not None:
+        _record(trace, *rec)
     wall = time.perf_counter() - t_wall0
     link.pump()
     return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
@@ -298,7 +309,7 @@ def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_st
             plant.advance(dt_s - t_plant)
         if last_a is not None:
             if k % trace_every == 0:
-                _record(trace, plant, last_a)
+                _record(trace, plant.t_s, plant.truth(), last_a)
             if on_step is not None:
                 on_step(k, plant, last_a)
         k += 1

@@ -28,7 +28,7 @@ class _CommandClock(PlanarPlant):
         PlanarPlant.command(self, *args)
 
 
-def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100, act_delay="none"):
+def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100, act_delay="none", watch=None):
     outputs = []
     with Session(SitlTarget()) as s:
         s.configure(PLANAR_PARAMS)
@@ -38,7 +38,10 @@ def _fly(pace="lockstep", speed=None, faults=None, rate_hz=100, act_delay="none"
             fport = FaultyPort(s.link.port, faults)
             s.link.port = fport
         plant = _CommandClock()
-        rec = lambda k, p, a: outputs.append(tuple(a.values()))  # noqa: E731
+        def rec(k, p, a):
+            outputs.append(tuple(a.values()))
+            if watch is not None:
+                watch(k, p, a)
         if pace == "lockstep":
             r = fly_lockstep(s.link, plant, rate_hz=rate_hz, max_time_s=40, on_step=rec,
                              speed=speed, faulty_port=fport, step_timeout_s=5.0,
@@ -73,6 +76,23 @@ def test_frame_act_delay_applies_each_answer_one_period_later_and_stays_determin
     assert r1.ended_by == "plant" and p1.touch is not None
     assert out1 == out2 and p1.verdict() == p2.verdict()
     assert out1 != out0  # a period of latency is a different flight
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("act_delay", ["none", "frame"])
+def test_trace_pairs_the_state_at_each_time_with_the_answer_in_effect_from_then(act_delay):
+    # on_step sees the plant when the answer takes effect (t_k, or t_k+1 with a
+    # frame of delay): the trace sample labelled with that time must show that
+    # state and that answer, wherever the loop takes the sample
+    seen = {}
+    r, _, _, _, _ = _fly(act_delay=act_delay, watch=lambda k, p, a: seen.__setitem__(
+        round(p.t_s, 6), (p.truth()["z_m"], a["gimbal_pitch_urad"] * 1e-6, a["state"])))
+    tr = r.trace
+    assert len(tr.t_s) > 50
+    for t, z, g, st in zip(tr.t_s, tr.alt_m, tr.gimbal_pitch_rad, tr.state):
+        assert seen[round(t, 6)] == (z, g, st)
+    steps = sorted(round(t / 0.01) for t in tr.t_s)
+    assert all(b - a == 5 for a, b in zip(steps, steps[1:]))  # 20 samples per second
 
 
 @pytest.mark.timeout(180)
