@@ -9,7 +9,7 @@ import struct
 import micropython
 from micropython import const
 from protocol import messages as m
-from protocol.framing import Decoder, Encoder, framed_size
+from protocol.framing import Decoder, Encoder, framed_size, DROP_CRC, DROP_SEQ_GAP
 from protocol.codec import view, fmt
 from protocol.auth import Signer, TAG_LEN
 
@@ -99,7 +99,8 @@ class Link:
                          est.x_mm, est.y_mm, est.vx_mmps, est.vy_mmps, est.tilt_x_urad,
                          est.tilt_y_urad, guid.accel_cmd_mmps2, att.pitch.i_urad,
                          att.yaw.i_urad, min(cycle_us, 65535), min(cycle_max_us, 65535),
-                         heap_free, gc_count & 0xFFFF, self.dec.frames, self.drops() & 0xFFFF)
+                         heap_free, gc_count & 0xFFFF, self.dec.frames, self.drops() & 0xFFFF,
+                         self.dec.drops[DROP_CRC] & 0xFFFF, self.dec.drops[DROP_SEQ_GAP] & 0xFFFF)
         self.board.write(enc.finish(m.STATUS))
 
     def send_event(self, step, code, s_from, s_to, arg, text):

@@ -13,20 +13,37 @@ from host.errors import HoverslamError
 def cmd_fly(args):
     from hil_rig.flight import run_flight
     from hil_rig.targets import read_key_file
-    from host.plant import load_faults
-    faults = load_faults(args.faults) if args.faults else ()
-    key = read_key_file(args.key) if args.key else None
+    from host.plant import load_fault_file, load_scenario
     if args.speed is not None and args.pace != "lockstep":
         raise HoverslamError("--speed applies to --pace lockstep only")
     if args.act_delay != "none" and args.pace != "lockstep":
         raise HoverslamError("--act-delay applies to --pace lockstep only")
-    print(f"flying {args.vehicle} on {args.target} ({args.pace}, {args.rate_hz} Hz, seed {args.seed}); "
+    vehicle, initial, wind, faults, link, crit = args.vehicle or "falcon9", None, None, (), None, None
+    if args.scenario:
+        if args.vehicle:
+            raise HoverslamError("--vehicle and --scenario: the scenario names its vehicle; "
+                                 "give one of the two")
+        sc = load_scenario(args.scenario)
+        vehicle, initial, wind, faults = sc.vehicle, sc.initial or None, sc.wind or None, sc.faults
+        link, crit = sc.link, sc.link_criteria
+    if args.faults:
+        more, flink, fcrit = load_fault_file(args.faults)
+        if (flink is not None and link is not None) or (fcrit is not None and crit is not None):
+            raise HoverslamError(f"{args.faults}: [link] or [link_criteria] given by the scenario "
+                                 "too; keep them in one file")
+        faults = tuple(faults) + more
+        link = link if flink is None else flink
+        crit = crit if fcrit is None else fcrit
+    key = read_key_file(args.key) if args.key else None
+    what = args.scenario or vehicle
+    print(f"flying {what} on {args.target} ({args.pace}, {args.rate_hz} Hz, seed {args.seed}); "
           "the first run compiles the plant (~30 s) ...", file=sys.stderr, flush=True)
     try:
-        rep = run_flight(vehicle=args.vehicle, target=args.target, faults=faults, seed=args.seed,
+        rep = run_flight(vehicle=vehicle, target=args.target, faults=faults, seed=args.seed,
                          rate_hz=args.rate_hz, heap=args.heap, max_time_s=args.max_time_s,
                          step_timeout_s=args.step_timeout_s, key=key, pace=args.pace,
-                         speed=args.speed, act_delay=args.act_delay,
+                         speed=args.speed, act_delay=args.act_delay, initial=initial, wind=wind,
+                         link_faults=link, link_criteria=crit,
                          check_hash=not args.any_firmware)
     except HoverslamError as e:
         raise with_key_hint(e) from None
@@ -34,7 +51,7 @@ def cmd_fly(args):
         print(json.dumps(flight_summary(rep), indent=2))
     else:
         print(format_flight(rep))
-    return 0 if rep.landed else EXIT_FAIL
+    return 0 if rep.passed else EXIT_FAIL
 
 
 def flight_summary(rep):
@@ -43,6 +60,7 @@ def flight_summary(rep):
         "vehicle": rep.vehicle, "seed": rep.seed, "rate_hz": rep.rate_hz, "target": rep.target,
         "verdict": "LANDED" if v.landed else v.outcome.upper(),
         "outcome": v.outcome,
+        "passed": rep.passed,
         "touchdown_vz_mps": v.touchdown_vz_mps, "touchdown_vh_mps": v.touchdown_vh_mps,
         "tilt_deg": v.tilt_deg, "rate_dps": v.rate_dps, "miss_m": v.miss_m,
         "propellant_kg": v.propellant_kg, "propellant_frac": v.propellant_frac,
@@ -52,6 +70,8 @@ def flight_summary(rep):
         "states": rep.state_path(),
         "events": [list(e) for e in rep.events],
         "link": rep.link,
+        "link_criteria": [{"key": c.key, "value": c.value, "limit": c.limit, "ok": c.ok}
+                          for c in rep.link_checks],
     }
 
 
@@ -73,29 +93,82 @@ def format_flight(rep):
         ["wall time", f"{s['wall_time_s']:.2f} s", ""],
         ["real-time factor", f"{s['rtf']:.1f}x", ""],
     ]
-    lk = rep.link
-    c = lk.get("closure") or {}
-    if c:
-        rows.append(["closure latency p50/p99/max",
-                     f"{c['p50_us']:.0f}/{c['p99_us']:.0f}/{c['max_us']:.0f} us", ""])
-    rows.append(["frames to/from board", f"{lk['frames_tx']}/{lk['frames_rx']}", ""])
-    drops = sum(v for k, v in lk["host_drops"].items() if k != "seq_gap")
-    rows.append(["dropped host/board", f"{drops}/{lk['board_drops'] or 0}", ""])
-    if rep.loop.pace == "realtime":
-        rows.append(["deadline misses / late", f"{lk['misses']}/{lk['late']} of {rep.loop.steps}", ""])
-    elif lk["retries"]:
-        rows.append(["steps re-sent", f"{lk['retries']}", ""])
     out = [f"Hoverslam: {rep.vehicle}, firmware on {s['firmware']['impl']} ({rep.target}), "
            f"{rep.loop.pace} {rep.rate_hz} Hz, seed {rep.seed}", ""]
     out.append(table(rows, ["", "value", "criterion"]))
+    out.append("")
+    out.append(table(link_rows(rep), ["link", "value", "criterion"]))
+    out += link_notes(rep)
     out.append("")
     out.append("states: " + " -> ".join(s["states"]))
     faults = [e for e in rep.events if e[1] in ("fault", "exception", "link_lost")]
     for e in faults:
         out.append(f"event t={e[0]:.2f}s {e[1]}: {e[5]}")
     out.append("")
-    out.append(f"verdict: {s['verdict']}" + ("" if v.landed else f" ({v.outcome})"))
+    verdict = f"verdict: {s['verdict']}" + ("" if v.landed else f" ({v.outcome})")
+    bad = [c for c in rep.link_checks if not c.ok]
+    if bad:
+        verdict += "; link criteria FAILED: " + ", ".join(
+            f"{c.what} {_fmt(c.value)} > {_fmt(c.limit)}" for c in bad)
+    out.append(verdict)
     return "\n".join(out)
+
+
+def _fmt(x):
+    if x is None:
+        return "unknown"
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def link_rows(rep):
+    """The link statistics of a flight, both ends, with the criteria they were held to."""
+    from host.linkstats import host_drops
+    lk = rep.link
+    limit = {c.key: ("ok " if c.ok else "FAIL ") + f"<= {_fmt(c.limit)}" for c in rep.link_checks}
+    rows = []
+    c = lk.get("closure") or {}
+    if c:
+        rows += [["closure latency p50", f"{c['p50_us']:.0f} us", limit.get("max_closure_p50_us", "")],
+                 ["closure latency p99", f"{c['p99_us']:.0f} us", limit.get("max_closure_p99_us", "")],
+                 ["closure latency max", f"{c['max_us']:.0f} us", limit.get("max_closure_max_us", "")],
+                 ["jitter (sd)", f"{c['jitter_us']:.0f} us", limit.get("max_jitter_us", "")]]
+    rows.append(["frames to/from board", f"{lk['frames_tx']}/{lk['frames_rx']}", ""])
+    hd = lk["host_drops"]
+    why = ", ".join(f"{k} {v}" for k, v in hd.items() if v and k != "seq_gap")
+    rows.append(["dropped by host", f"{host_drops(lk)}" + (f" ({why})" if why else ""),
+                 limit.get("max_host_drops", "")])
+    bd = lk.get("board_drops")
+    rows.append(["dropped by board", "unknown" if bd is None else str(bd),
+                 limit.get("max_board_drops", "")])
+    bc = lk.get("board_crc_errors")
+    rows.append(["CRC errors host/board", f"{hd['crc']}/{'?' if bc is None else bc}",
+                 limit.get("max_crc_errors", "")])
+    bg = lk.get("board_seq_gaps")
+    rows.append(["sequence gaps host/board", f"{hd['seq_gap']}/{'?' if bg is None else bg}",
+                 limit.get("max_seq_gaps", "")])
+    if rep.loop.pace == "realtime":
+        rows.append(["deadline misses", f"{lk['misses']} of {rep.loop.steps} "
+                     f"({100 * lk['misses'] / max(rep.loop.steps, 1):.2f} %)",
+                     limit.get("max_miss_rate", "")])
+        rows.append(["late answers / host overruns", f"{lk['late']}/{lk['overruns']}",
+                     limit.get("max_late", "")])
+    else:
+        rows.append(["steps re-sent", str(lk["retries"]), limit.get("max_retries", "")])
+    return rows
+
+
+def link_notes(rep):
+    """Lines under the link table: the closure histogram and what was injected."""
+    from host.linkstats import histogram_line
+    lk = rep.link
+    out = []
+    c = lk.get("closure") or {}
+    if c:
+        out.append("closure histogram: " + histogram_line(c["histogram_us"]))
+    inj = {k: v for k, v in (lk.get("injected") or {}).items() if v}
+    if inj:
+        out.append("injected: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in inj.items()))
+    return out
 
 
 def with_key_hint(e):
@@ -137,9 +210,14 @@ def build_parser():
     f = sub.add_parser("fly", help="fly one landing and print the verdict",
                        description="Fly one landing in lockstep and print the touchdown verdict. "
                                    "Exit status 0 landed, 1 not landed, 2 error.")
-    f.add_argument("--vehicle", default="falcon9",
+    f.add_argument("--vehicle", default=None,
                    help="preset name (falcon9, zhuque3, hobby_f15) or a vehicle TOML file (default: falcon9)")
-    f.add_argument("--faults", metavar="TOML", help="fault scenario file ([[fault]] tables)")
+    f.add_argument("--scenario", metavar="NAME|TOML",
+                   help="a scenario: its vehicle, initial state, wind, [[fault]]s, [link] faults and "
+                        "[link_criteria] (preset: zq3_y1_replay, or a TOML file)")
+    f.add_argument("--faults", metavar="TOML",
+                   help="fault file for any vehicle: [[fault]] tables, and optionally [link] faults "
+                        "and [link_criteria]")
     f.add_argument("--target", default="sitl",
                    help="'sitl' (MicroPython VM, default), a serial port (/dev/ttyACM0, COM3) "
                         "or a pyserial URL (socket://host:port)")

@@ -7,7 +7,8 @@ the loop in lockstep.  The verdict comes from the plant, never the firmware.
 from dataclasses import dataclass, field
 
 from host.linkfaults import FaultyPort, LinkFaults
-from host.loop import closure_stats, fly_lockstep, fly_realtime
+from host.linkstats import LinkCriteria, closure_stats
+from host.loop import fly_lockstep, fly_realtime
 from host.plant import Plant, load_vehicle
 from protocol import messages as m
 
@@ -30,10 +31,20 @@ class FlightReport:
     events: list = field(default_factory=list)   # (t_s, kind, from, to, arg, text)
     link: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    link_checks: list = field(default_factory=list)  # host.linkstats.Check per criterion
 
     @property
     def landed(self):
         return bool(self.verdict.landed)
+
+    @property
+    def link_ok(self):
+        return all(c.ok for c in self.link_checks)
+
+    @property
+    def passed(self):
+        """Landed, and the link met the scenario's link criteria (if any)."""
+        return self.landed and self.link_ok
 
     def state_path(self):
         return [m.STATE_NAMES[e[3]] for e in self.events if e[1] == "state"]
@@ -43,14 +54,16 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                heap=PICO_HEAP, max_time_s=None, step_timeout_s=2.0, initial=None, wind=None,
                on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None,
                pace="lockstep", speed=None, link_faults=None, act_delay="none",
-               check_hash=True):
+               check_hash=True, link_criteria=None):
     """Fly once.  target: a spec for make_target ("sitl", a port, a URL) or a
     target object (e.g. a SitlTarget running another firmware tree; heap and
     key apply to a spec only).
     pace: "lockstep" (speed: None = flat out, N = N x real time; act_delay:
     "none" or "frame", see host.loop.fly_lockstep) or "realtime".
-    link_faults: a host.linkfaults.LinkFaults to inject.  check_hash: refuse a
-    board whose firmware is not this checkout's."""
+    link_faults: a host.linkfaults.LinkFaults to inject; link_criteria: a
+    host.linkstats.LinkCriteria the link statistics are checked against
+    (report.link_checks, report.passed).  check_hash: refuse a board whose
+    firmware is not this checkout's."""
     veh = load_vehicle(vehicle)
     plant = Plant(veh, seed=seed, faults=faults, wind=wind, initial=initial)
     params = firmware_params(veh, initial=initial)
@@ -83,11 +96,13 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                 "frames_tx": s.link.frames_tx, "frames_rx": s.link.reader.decoder.frames,
                 "host_drops": s.link.drop_counts(),
                 "board_frames_rx": st.get("rx_frames"), "board_drops": st.get("rx_drops"),
-                "retries": loop.retries, "late": loop.late, "misses": loop.misses,
+                "board_crc_errors": st.get("rx_crc_errors"), "board_seq_gaps": st.get("rx_seq_gaps"),
+                "steps": loop.steps, "retries": loop.retries, "late": loop.late, "misses": loop.misses,
                 "overruns": loop.overruns, "closure": closure_stats(loop.closure_ns),
                 "injected": dict(fport.counts) if fport else {}, "status_last": st}
         hello = s.hello
     return FlightReport(vehicle=veh.name, seed=seed, rate_hz=rate_hz,
                         target=target if isinstance(target, str) else tgt.kind,
                         verdict=plant.verdict(), loop=loop, hello=hello, events=events,
-                        link=link, params=params)
+                        link=link, params=params,
+                        link_checks=(link_criteria or LinkCriteria()).check(link))

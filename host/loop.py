@@ -18,12 +18,12 @@ The plant is anything with the facade of host.plant.Plant (sensors, command,
 advance, done, truth, step_s); its wire-unit shortcuts (sensors_wire,
 command_wire) are used when it has them.
 """
-import math
 import time
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from host.errors import LinkError, LinkTimeout
+from host.linkstats import closure_stats  # noqa: F401 - part of the loop's results
 from protocol import messages as m
 from protocol.hostcodec import spec
 
@@ -327,25 +327,3 @@ def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_st
     return LoopResult(pace="realtime", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
                       wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
                       ended_by=ended_by, late=late, misses=misses, overruns=overruns)
-
-
-def closure_stats(closure_ns):
-    """Closure latency summary in microseconds: p50, p99, max, jitter, histogram."""
-    if not closure_ns:
-        return {}
-    us = sorted(c / 1000.0 for c in closure_ns)
-    n = len(us)
-
-    def pct(q):
-        return us[min(n - 1, int(round(q * (n - 1))))]
-
-    mean = sum(us) / n
-    sd = math.sqrt(sum((x - mean) ** 2 for x in us) / n)
-    edges = [50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000]
-    hist = []
-    lo = 0
-    for e in edges + [float("inf")]:
-        hist.append([lo, e, sum(1 for x in us if lo <= x < e)])
-        lo = e
-    return {"n": n, "p50_us": pct(0.5), "p99_us": pct(0.99), "max_us": us[-1],
-            "mean_us": mean, "jitter_us": sd, "histogram_us": hist}

@@ -14,7 +14,7 @@ Row layout: (msg_id, NAME, direction, crc_bytes, fields)
 field: (name_with_unit, struct_code, description)
 """
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # direction
 UP = 0  # host -> board
@@ -122,6 +122,8 @@ MESSAGES = (
         ("gc_count", "H", "garbage collections run in slack time"),
         ("rx_frames", "I", "frames received"),
         ("rx_drops", "H", "frames dropped by the decoder, all reasons"),
+        ("rx_crc_errors", "H", "... of which for a bad CRC"),
+        ("rx_seq_gaps", "H", "frames missing by the host's sequence numbers"),
     )),
     (EVENT, "EVENT", DOWN, 2, (
         ("step", "I", "lockstep index"),

@@ -14,8 +14,8 @@ from .errors import ConfigError
 from .faults import Fault, load_faults
 from .motor import Motor, load_motor
 from .plant import SENSOR_FIELDS, Plant, Verdict
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_fault_file, load_scenario
 from .vehicle import Vehicle, load_vehicle
 
 __all__ = ["ConfigError", "Fault", "load_faults", "Motor", "load_motor", "Plant", "Verdict",
-           "SENSOR_FIELDS", "Scenario", "load_scenario", "Vehicle", "load_vehicle"]
+           "SENSOR_FIELDS", "Scenario", "load_fault_file", "load_scenario", "Vehicle", "load_vehicle"]

@@ -11,6 +11,10 @@
     [[fault]]                      # faults.py
     kind = "engine_out"
     ...
+    [link]                         # link faults between host and board (host/linkfaults.py)
+    drop_prob = 0.01
+    [link_criteria]                # limits on the link statistics (host/linkstats.py)
+    max_closure_p99_us = 1000
 """
 import tomllib
 from dataclasses import dataclass, field
@@ -32,6 +36,8 @@ class Scenario:
     wind: dict = field(default_factory=dict)
     faults: tuple = ()
     path: str = ""
+    link: object = None            # host.linkfaults.LinkFaults, or None
+    link_criteria: object = None   # host.linkstats.LinkCriteria, or None
 
 
 def load_scenario(name_or_path):
@@ -46,9 +52,9 @@ def load_scenario(name_or_path):
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: TOML syntax error: {e}") from None
     for k in data:
-        if k not in ("scenario", "initial", "wind", "fault"):
-            raise ConfigError(f"{where}: {k}: unknown key or table "
-                              f"(known: [scenario], [initial], [wind], [[fault]])")
+        if k not in ("scenario", "initial", "wind", "fault", "link", "link_criteria"):
+            raise ConfigError(f"{where}: {k}: unknown key or table (known: [scenario], [initial], "
+                              f"[wind], [[fault]], [link], [link_criteria])")
     sc = data.get("scenario")
     if not isinstance(sc, dict):
         raise ConfigError(f"{where}: [scenario]: missing (required)")
@@ -75,9 +81,59 @@ def load_scenario(name_or_path):
     if not isinstance(tables, list):
         raise ConfigError(f"{where}: fault: expected a list of [[fault]] tables")
     faults = tuple(parse_fault(t, f"{where}: [[fault]] #{i + 1}") for i, t in enumerate(tables))
+    link, link_criteria = link_tables(data, where)
     vehicle = sc["vehicle"]
     vp = Path(vehicle)
     if vp.suffix == ".toml" and not vp.is_absolute() and not vp.exists():
         vehicle = str(p.parent / vp)
     return Scenario(name=sc["name"], vehicle=vehicle, description=sc.get("description", ""),
-                    initial=out["initial"], wind=out["wind"], faults=faults, path=where)
+                    initial=out["initial"], wind=out["wind"], faults=faults, path=where,
+                    link=link, link_criteria=link_criteria)
+
+
+def link_tables(data, where):
+    """The [link] and [link_criteria] tables of a scenario or fault file (None
+    where absent), checked; any error as one ConfigError line."""
+    # the link is the host's, not the plant's: its parsers live beside it
+    from host.errors import HoverslamError
+    from host.linkfaults import LinkFaults
+    from host.linkstats import LinkCriteria
+    link = crit = None
+    try:
+        if "link" in data:
+            if not isinstance(data["link"], dict):
+                raise HoverslamError("[link]: expected a table")
+            link = LinkFaults.from_table(data["link"])
+        if "link_criteria" in data:
+            crit = LinkCriteria.from_table(data["link_criteria"])
+    except HoverslamError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    except TypeError as e:  # a key of the right name with a value LinkFaults cannot take
+        raise ConfigError(f"{where}: [link]: {e}") from None
+    return link, crit
+
+
+def load_fault_file(path):
+    """A fault file for `fly --faults`: [[fault]] tables and optionally [link]
+    and [link_criteria], flown on any vehicle.  Returns (faults, link,
+    link_criteria)."""
+    p = Path(path)
+    where = display_path(p)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: TOML syntax error: {e}") from None
+    if "scenario" in data:
+        raise ConfigError(f"{where}: a scenario file (it has [scenario]): fly it with --scenario")
+    for k in data:
+        if k not in ("fault", "link", "link_criteria"):
+            raise ConfigError(f"{where}: {k}: unknown key or table "
+                              "(known: [[fault]], [link], [link_criteria])")
+    tables = data.get("fault", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{where}: fault: expected a list of [[fault]] tables")
+    faults = tuple(parse_fault(t, f"{where}: [[fault]] #{i + 1}") for i, t in enumerate(tables))
+    link, crit = link_tables(data, where)
+    return faults, link, crit
