@@ -642,8 +642,11 @@ def fly_instrumented(inst, flight):
     try:
         rep = run_flight(target=target, **flight.kwargs)
     except Exception as e:
-        tail = target.stderr_text(limit=2000)
-        raise RuntimeError(f"instrumented flight {flight.name!r} failed: {e}\n{tail}") from e
+        # the VM's own words, without the audit's INT* report lines
+        said = [ln.strip() for ln in (target.stderr_text(limit=4000) or "").splitlines()
+                if ln.strip() and not ln.startswith("INT")]
+        why = f" (VM stderr: {said[-1]})" if said else ""
+        raise RuntimeError(f"instrumented flight {flight.name!r} failed: {e}{why}") from e
     text = target.stderr_text(limit=None)
     res = FlightResult(flight.name, rep.state_path(), rep.landed, rep.loop.steps,
                        rep.loop.wall_time_s,
