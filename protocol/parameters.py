@@ -76,6 +76,7 @@ TABLE = (
     ("dump_taper_ms", 520, 1, 100000),          # ... its last half turn, at half amplitude
     ("dump_stop_mm", 0, -10000, 10000),         # aim: the full-thrust stop this far above the ground
     ("dump_ts_ms", 3150, 0, 100000),            # ... at this burn time (thrust near the weight)
+    ("upright_ms", 0, 0, 100000),               # solid: hold upright from this burn time on (0: in the terminal phase only)
     ("est_tilt_k_pm", 0, 0, 10000),             # estimator: tilt correction from GNSS velocity under thrust, 1/s x1000 (0: off)
 )
 
