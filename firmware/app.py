@@ -32,6 +32,7 @@ _P_DIVY = index("divert_y_mm")
 _P_ARM_TO = index("arm_timeout_ms")
 _P_ROLL_KD = index("roll_kd_pm")
 _P_SOLID = index("solid")
+_P_UPRIGHT = index("upright_ms")
 _HOLD_PM = const(100)         # a solid motor still pushing this hard after touchdown: steer on
 _FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 _BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
@@ -135,23 +136,24 @@ class App:
             if not self.params.values[_P_SOLID]:
                 guid.lateral(est, st == m.ST_TERMINAL)
             else:
-                # a solid motor pushes on through the last metre: there, only kill the drift
-                # (no position error), which also takes out a tilt the estimate has wrong
-                if st == m.ST_TERMINAL:
-                    guid.lateral(est, False, est.x_mm, est.y_mm)
+                # a solid motor cannot be shut down: it stops the vehicle in its tail-off
+                # and the vehicle then drops onto its legs, landing with the attitude the
+                # thrust left it in (a few degrees of lean tip it over on contact, the
+                # drift the lateral guidance could still take out does not): in the last
+                # metre (terminal) and from upright_ms of burn time on, hold it upright
+                tau = (t_us - seq.t_lit_us) // 1000 if seq.t_lit_us >= 0 else 0
+                up = self.params.values[_P_UPRIGHT]
+                if st == m.ST_TERMINAL or (0 < up <= tau):
+                    guid.hold_upright()
                 else:
                     guid.lateral(est, False)
-                if seq.t_lit_us >= 0:
-                    guid.solid_burn(est, (t_us - seq.t_lit_us) // 1000, dt_us // 1000,
-                                    st == m.ST_TERMINAL)
+                    if seq.t_lit_us >= 0:
+                        guid.solid_burn(est, tau, dt_us // 1000)
         elif (st == m.ST_TOUCHDOWN and self.params.values[_P_SOLID]
               and s.chamber_p_pm >= _HOLD_PM):
             # a solid motor burns on after contact (and may lift the vehicle off its
-            # legs): steer until the thrust is gone, upright on the legs, and
-            # killing the drift while off them
+            # legs): steer until the thrust is gone, upright (on the legs or off them)
             guid.hold_upright()
-            if not s.flags & m.SF_LEG_CONTACT:
-                guid.lateral(est, False, est.x_mm, est.y_mm)
             steer = True
         elif st == m.ST_ABORT and seq.action == ACTION_DIVERT and seq.engine_on:
             # divert: everything the engine has, steering for the safe point

@@ -11,7 +11,8 @@ h = -v t_b + K with K = g t_b^2 / 2 - (t_b I - J) / m from the thrust curve,
 lit `solid_margin_mm` early on purpose; during the burn, thrust-vector dumping
 (`dump_tilt_urad` > 0): the full-thrust stopping point is predicted from the
 thrust curve (knots), and the excess vertical impulse is burnt off by coning
-the vehicle (cosine loss), a closed loop on the predicted stop (see solid_burn).
+the vehicle (cosine loss), a closed loop on the predicted stop (see dump_plan
+and solid_burn).
 All integer fixed point: mm, mm/s, mm/s^2, urad, per mille.
 """
 from array import array
@@ -45,18 +46,23 @@ _NK = const(8)
 _P_SMARGIN = index("solid_margin_mm")
 _P_DTILT = index("dump_tilt_urad")
 _P_DRATE = index("dump_rate_urads")
-_P_DACC = index("dump_accel_mmps2")
+_P_DFROM = index("dump_from_ms")
+_P_DTAU = index("dump_tau_ms")
 _P_DEND = index("dump_end_ms")
 _P_DTAPER = index("dump_taper_ms")
 _P_DSTOP = index("dump_stop_mm")
+_P_DAPEX = index("dump_apex_mm")
 _P_DTS = index("dump_ts_ms")
 _PRED_MS = const(50)      # step of the stopping-point prediction ...
 _PRED_EVERY = const(4)    # ... made every this many cycles (25 Hz at 100 Hz)
-_BLOCK_MS = const(200)    # dumping ramps in over this much of its planned start
+_RISE_MS = const(20)      # step of the tail-off climb after the stop ...
+_RISE_N = const(60)       # ... for at most this many steps
+_PLAN_MS = const(100)     # step of the dumping plan's lever integral
 _BODY_PM = const(800)     # share of the thrust tilt the body gives (the gimbal adds the rest)
 _AMP_SLEW = const(2000)   # cone amplitude change, urad per ms (2 rad/s)
 _RING = const(128)        # velocity samples for the average over one cone turn
 _H_MAX_MM = const(20000)  # height errors beyond this are all "far too high"
+_LAT_SHARE = const(12)    # the lateral guidance keeps at least 1 / this of the tilt budget
 
 
 # a quarter wave of round(16384 sin(2 pi i / 256)), i = 0..64, as integers: a
@@ -134,9 +140,10 @@ class Guidance:
         # solid motor: dumping state
         self.stop_mm = 0          # predicted full-thrust stop: height ...
         self.stop_ms = 0          # ... and burn time
-        self.dump_mmps2 = 0       # deceleration the cone should take off now
+        self.rise_mm = 0          # climb after the stop, in the tail-off
+        self.plan_urad = 0        # cone half-angle the dumping law asks for
         self.cone_urad = 0        # cone half-angle
-        self.exit_urad = -1       # ... during its last half turn
+        self.ramp_urad = -1       # ... when its ramp-out began
         self.phase = 0            # cone phase, 1/65536 turn
         self.rate_ff_x = 0        # cone feedforward for the attitude loop: rates (urad/s) ...
         self.rate_ff_y = 0
@@ -267,14 +274,17 @@ class Guidance:
         way the vehicle leans, the air pushes the other way with a force that
         grows with V^2.  At high dynamic pressure the aero term wins and the
         lean must be reversed (a tail-first stage weathervanes)."""
-        a_thr = est.accel_z_mmps2
+        return est.accel_z_mmps2 - self.aero_per_rad(est)
+
+    @micropython.native
+    def aero_per_rad(self, est):
+        """The air's sideways push per radian of angle of attack (mm/s^2): aero_k V^2."""
         v_ms = (est.vz_mmps if est.vz_mmps > 0 else -est.vz_mmps) // 1000
         h_m = est.alt_mm // 1000
         dens_pm = 1000 - h_m * 96 // 1000  # density falls ~9.6 % per km near the ground
         if dens_pm < 100:
             dens_pm = 100
-        aero = self.p[_P_AERO] * v_ms * v_ms // 1000 * dens_pm // 1000
-        return a_thr - aero
+        return self.p[_P_AERO] * v_ms * v_ms // 1000 * dens_pm // 1000
 
     @micropython.native
     def lateral(self, est, vertical_only, target_x_mm=0, target_y_mm=0):
@@ -336,7 +346,8 @@ class Guidance:
     def predict_stop(self, alt_mm, vz_mmps, tau_ms):
         """Where the vehicle comes to rest at full thrust from burn time tau_ms:
         sets stop_mm (height, below 0 if it would go through the ground) and
-        stop_ms (burn time).  Thrust curve, gravity and drag, in _PRED_MS steps."""
+        stop_ms (burn time), then rise_mm: how far the tail-off lifts it again
+        before it falls (rise).  Thrust curve, gravity and drag, in _PRED_MS steps."""
         p = self.p
         g = p[_P_G]
         kd = p[_P_DRAG]
@@ -345,6 +356,7 @@ class Guidance:
         v = vz_mmps
         t = tau_ms
         a = self.thrust_accel(t)
+        self.rise_mm = 0
         while v < 0 and t < t_end:
             t2 = t + _PRED_MS
             a2 = self.thrust_accel(t2, self.knot)
@@ -357,6 +369,7 @@ class Guidance:
                 dt = _PRED_MS * -v // (v2 - v)  # the stop inside this step
                 self.stop_mm = h + v * dt // 2000
                 self.stop_ms = t + dt
+                self.rise(t + dt)
                 return
             h += ((v + v2) * _PRED_MS + 1000) // 2000
             v = v2
@@ -374,38 +387,120 @@ class Guidance:
         self.stop_ms = t
 
     @micropython.native
-    def dump_law(self, tau_ms):
-        """Deceleration (mm/s^2) to take off by dumping now.  Aim: the full-thrust
-        stop at dump_stop above the ground at about dump_ts, in the tail-off.  Taking
-        off impulse D at a lever L (stop time - dumping time) lowers the stop by D L:
-        the excess height H is burnt off as a block at the planning rate
-        dump_accel, placed as late as the cone allows (its taper half-way point),
-        which takes the most impulse off for H, so the stop moves furthest into the
-        tail-off; if even dumping from now on is not enough, all of it now (and
-        through the taper, whatever it allows)."""
+    def rise(self, t):
+        """rise_mm: the climb from rest at burn time t while the thrust still
+        exceeds the weight (the tail-off), to where the vehicle starts to fall:
+        a stop early in the tail-off lifts it, and it then drops from higher."""
+        g = self.p[_P_G]
+        v = 0
+        h = 0
+        a = self.thrust_accel(t)
+        n = _RISE_N  # a stop long before the tail-off: a big climb, whatever its size
+        while (a > g or v > 0) and n > 0:
+            n -= 1
+            t += _RISE_MS
+            a2 = self.thrust_accel(t, self.knot)
+            v2 = v + ((a + a2) // 2 - g) * _RISE_MS // 1000  # drag: negligible this slow
+            h += (v + v2) * _RISE_MS // 2000
+            v = v2
+            a = a2
+            if v < 0:
+                break
+        self.rise_mm = h if h > 0 else 0
+
+    @micropython.native
+    def lever_integral(self, t0, t_end, ramp, ts):
+        """J = sum a(t) r(t)^2 (ts - t) dt over [t0, t_end] (mm): full-thrust
+        acceleration a from the knots, r the cone's share of its amplitude (1, then
+        down to 0 over the last `ramp` ms), ts - t the lever to the stop."""
+        j = 0
+        t = t0
+        k = 0
+        while t < t_end:
+            dt = _PLAN_MS if t_end - t > _PLAN_MS else t_end - t
+            tm = t + dt // 2
+            if tm >= ts:
+                break
+            a = self.thrust_accel(tm, k) // 10  # cm/s^2
+            k = self.knot
+            r = 1000 if t_end - tm >= ramp else (t_end - tm) * 1000 // ramp
+            x = a * r // 1000 * r // 1000
+            j += x * ((ts - tm) // 10) // 1000 * dt // 10  # cm/s^2 * 10 ms * ms = 1e-4 mm
+            t += dt
+        return j
+
+    @micropython.native
+    def dump_plan(self, tau_ms, est):
+        """The cone half-angle to fly now (plan_urad), from the stop just predicted.
+
+        A body tilt al (thrust tilt al / body: the gimbal swings the thrust further
+        out) takes about a al^2 / (2 body^2) off the vertical acceleration a, and
+        taking impulse off at a lever L (stop time - now) lowers the stop by that
+        impulse times L.  The law is a loop on the stop's excess h over its aim:
+        take off u = h / (L tc), so the excess decays with time constant tc, half
+        the time left until the cone's ramp-out (the excess comes down as the square
+        of the time to go, so the dumping rate falls to zero as the stop arrives at
+        its aim), never below dump_tau (the lag of the attitude loop and of the
+        estimate): a cone can only take impulse off, and a stop brought too low
+        stays there.  Solved again at every prediction, it corrects what the cone
+        really took off (aero, tracking).  Dumping waits until dump_from while a
+        full cone from then (lever_integral) could still take the excess off: the
+        same height taken off later is more impulse, which moves the stop later
+        into the tail-off, where the thrust nears the weight."""
         p = self.p
-        h = self.stop_mm - p[_P_DSTOP]
-        if h <= 0:
-            return 0
+        # the aim: the stop dump_stop above the ground (lower, and a hop off the legs
+        # while the thrust still exceeds the weight is likely), or higher if the
+        # tail-off would lift it from there above dump_apex (it then drops onto its
+        # legs from the top of that climb)
+        aim = p[_P_DAPEX] - self.rise_mm
+        if aim < p[_P_DSTOP]:
+            aim = p[_P_DSTOP]
+        h = self.stop_mm - aim
+        end = p[_P_DEND]
+        if h <= 0 or tau_ms >= end:
+            self.plan_urad = 0
+            return
         if h > _H_MAX_MM:
             h = _H_MAX_MM
-        ulim = p[_P_DACC]
         ts = p[_P_DTS]
-        t_de = p[_P_DEND] - p[_P_DTAPER] * 3 // 4  # the cone's effective end
-        if tau_ms >= t_de:
-            return ulim  # tapering out: whatever the taper still allows
-        q = 2 * h * 10000 // ulim  # 2 H / u in (10 ms)^2
-        ln = (ts - tau_ms) // 10   # lever if dumped now, 10 ms units
-        if ln * ln <= q:
-            return ulim * 3 // 2   # more than a full cone could take off by then: all of it
-        le = (ts - t_de) // 10     # lever at the end of the window
-        if le < 0:
-            le = 0
-        d = ulim * (isqrt(le * le + q) - le) // 100  # mm/s, dumped as late as possible
-        t_start = t_de - d * 1000 // ulim
-        x = (tau_ms + _BLOCK_MS - t_start) * 1000 // _BLOCK_MS
-        x = 0 if x < 0 else (1000 if x > 1000 else x)
-        return ulim * x // 1000
+        t0 = p[_P_DFROM]
+        if t0 > tau_ms:
+            cap = p[_P_DTILT] - p[_P_DTILT] // _LAT_SHARE
+            if self._plan_amp(h, self.lever_integral(t0, end, p[_P_DTAPER], ts)) < cap * 3 // 4:
+                self.plan_urad = 0  # it can wait
+                return
+        lev = ts - tau_ms
+        if lev < 100:
+            lev = 100
+        tc = (end - p[_P_DTAPER] - tau_ms) // 2
+        if tc < p[_P_DTAU]:
+            tc = p[_P_DTAU]
+        u = h * 1000 // lev * 1000 // tc  # mm/s^2
+        if u > 10000:
+            u = 10000
+        # falling tail first at V the body also meets the air at al, whose push
+        # (aero_k V^2 al, square to the body) has an upward part aero_k V^2 al^2 that
+        # gives some of the loss back (a third at 33 m/s, where the F15 peaks):
+        # al^2 = 2 body^2 u / (a - 2 body^2 aero_k V^2)
+        a = est.accel_z_mmps2 - self.aero_per_rad(est) * (2 * _BODY_PM * _BODY_PM // 1000) // 1000
+        lim = est.accel_z_mmps2 // 4
+        if a < lim:
+            a = lim
+        if a < 1000:
+            a = 1000
+        self.plan_urad = isqrt(2 * u * 10000 // a * 100) * _BODY_PM  # (mrad / body) * body_pm
+
+    @micropython.native
+    def _plan_amp(self, h, j):
+        """Body half-angle (urad) of a cone that takes h off through a window of
+        lever integral j (both mm): h = A^2 j / (2 body^2)."""
+        if j <= 0:
+            return 1000000
+        x = h * 10000 // j  # h / j, 1e-4
+        if x > 1000:
+            return 1000000  # beyond any cone
+        # A^2 = 2 body^2 (x / 1e4) rad^2, in (0.1 mrad)^2: 2 body^2 1e4 x = 2 _BODY_PM^2 x / 100
+        return isqrt(x * (2 * _BODY_PM * _BODY_PM // 100)) * 100
 
     @micropython.native
     def _ring_push(self, vx, vy, n):
@@ -440,21 +535,20 @@ class Guidance:
         self.acc_ff_y = 0
 
     @micropython.native
-    def solid_burn(self, est, tau_ms, dt_ms, terminal=False):
-        """One cycle of thrust-vector dumping: predict the stop, choose the dump,
-        turn it into a cone half-angle (1 - cos(phi) = dump / a, the body gives
-        _BODY_PM of phi, the gimbal swinging it round the rest) and add the cone
-        to the lateral guidance's tilt, with feedforward for the attitude loop.
-        Call after lateral()."""
+    def solid_burn(self, est, tau_ms, dt_ms):
+        """One cycle of thrust-vector dumping: predict the stop (every
+        _PRED_EVERY cycles), choose the cone half-angle (dump_plan) and add the cone
+        to the lateral guidance's tilt, with feedforward for the attitude loop.  On
+        the way out the amplitude falls linearly to zero over dump_taper from what
+        it was when the ramp began: over a whole turn of the cone that leaves the
+        velocity at the centre of the circle it ran round (no drift).  Call after
+        lateral()."""
         p = self.p
         self.rate_ff_x = 0
         self.rate_ff_y = 0
         self.acc_ff_x = 0
         self.acc_ff_y = 0
         cap = p[_P_DTILT]
-        if terminal:
-            self.cone_off()  # the last metre: no cone
-            return
         if cap <= 0 or dt_ms <= 0:
             self.avg_v = False
             return
@@ -468,27 +562,25 @@ class Guidance:
             self.pred_n = _PRED_EVERY
         self.pred_n -= 1
         end = p[_P_DEND]
+        if self.pred_n == _PRED_EVERY - 1:
+            self.dump_plan(tau_ms, est)  # with the stop just predicted
         want = 0
         if tau_ms < end:
-            u = self.dump_law(tau_ms)
-            self.dump_mmps2 = u
-            a = est.accel_z_mmps2
-            if a < 1000:
-                a = 1000
-            # thrust tilt phi: phi^2 = 2 u / a (mrad^2 = 1e6 rad^2), then the body's share
-            if u > 10000:
-                u = 10000
-            want = isqrt(2 * u * 10000 // a * 100) * _BODY_PM  # urad
-        else:
-            self.dump_mmps2 = 0
+            want = self.plan_urad
+            ramp = p[_P_DTAPER]
+            if end - tau_ms < ramp:  # the way out
+                if self.ramp_urad < 0:
+                    self.ramp_urad = self.cone_urad
+                top = self.ramp_urad // 1000 * ((end - tau_ms) * 1000 // ramp)
+                want = top if want > top else want
         # the cone and the lateral guidance share the tilt budget; the cone comes first
-        # but leaves the lateral guidance at least a sixth of it
+        # but leaves the lateral guidance at least 1 / _LAT_SHARE of it
         lx = self.tilt_x_cmd_urad
         ly = self.tilt_y_cmd_urad
         ax = lx if lx > 0 else -lx
         ay = ly if ly > 0 else -ly
         lat = (ax + ay // 2) if ax > ay else (ay + ax // 2)  # ~ the length of (lx, ly)
-        lat_max = cap - want if want < cap - cap // 6 else cap // 6
+        lat_max = cap - want if want < cap - cap // _LAT_SHARE else cap // _LAT_SHARE
         if lat > lat_max:
             k = lat_max * 1000 // lat  # per mille
             lx = lx * k // 1000
@@ -499,12 +591,6 @@ class Guidance:
         amp = self.cone_urad
         if tau_ms >= end:
             amp = 0
-        elif tau_ms >= end - p[_P_DTAPER]:
-            # the way out: half the amplitude for the last half turn (dump_taper)
-            # leaves the velocity where the circle it ran round was centred
-            if self.exit_urad < 0:
-                self.exit_urad = amp // 2
-            amp = self.exit_urad
         else:
             step = _AMP_SLEW * dt_ms
             if want > amp + step:

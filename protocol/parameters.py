@@ -71,11 +71,14 @@ TABLE = (
     ("solid_margin_mm", 0, -100000, 100000),    # solid: light so the full-thrust stop is this far up
     ("dump_tilt_urad", 0, 0, 300000),           # thrust-vector dumping: cone + lateral tilt (0: off)
     ("dump_rate_urads", 6000000, 100000, 20000000),  # ... the cone's rotation rate
-    ("dump_accel_mmps2", 500, 1, 5000),         # ... deceleration a full cone takes off (planning)
+    ("dump_from_ms", 0, 0, 100000),             # ... the cone waits for this burn time while a full one from then would do
     ("dump_end_ms", 2400, 0, 100000),           # ... burn time by which the cone is gone
-    ("dump_taper_ms", 520, 1, 100000),          # ... its last half turn, at half amplitude
-    ("dump_stop_mm", 0, -10000, 10000),         # aim: the full-thrust stop this far above the ground
-    ("dump_ts_ms", 3150, 0, 100000),            # ... at this burn time (thrust near the weight)
+    ("dump_taper_ms", 520, 1, 100000),          # ... its amplitude ramps to zero over this long (a whole turn: no drift left)
+    ("dump_tau_ms", 400, 50, 10000),            # ... shortest time constant of the loop on the predicted stop
+    ("dump_stop_mm", 0, -10000, 10000),         # aim: the full-thrust stop at least this far above the ground
+    ("dump_ts_ms", 3150, 0, 100000),            # ... at about this burn time (the lever's end)
+    ("dump_apex_mm", 0, 0, 10000),              # ... and where the tail-off lifts it from there, up to this (0: off)
+    ("upright_ms", 0, 0, 100000),               # solid: hold upright from this burn time on (0: in the terminal phase only)
     ("est_tilt_k_pm", 0, 0, 10000),             # estimator: tilt correction from GNSS velocity under thrust, 1/s x1000 (0: off)
 )
 

@@ -119,19 +119,23 @@ def test_10mps_gust_in_the_burn_lands():
 @pytest.mark.timeout(300)
 def test_hobby_lander_dumps_thrust_and_lands_some_of_its_seeds():
     # An F15 cannot throttle and lights 50 +- 10 ms after the command; the firmware lights
-    # early and burns the excess off by coning (thrust-vector dumping).  Within the 15 deg
-    # tilt abort and the 5 deg gimbal, with the lean estimated by a quaternion and corrected
-    # from the GNSS velocity under thrust, that lands about 40 % of the flights (10/20 of
-    # seeds 1-20, 17/40 of seeds 1-40; 8/20 and 12/40 with the small-angle lean; none
-    # without the dumping): this asserts what is true today, not the goal.  Every
-    # flight still ends in a defined state, and no touchdown is as hard as before the
+    # early and burns the excess off by coning (thrust-vector dumping), a loop on the
+    # predicted stop that aims it just above the pad in the motor's tail-off, and holds
+    # the vehicle upright from then on.  Within the 15 deg tilt abort and the 5 deg gimbal
+    # that lands about 60 % of the flights (7/10 of seeds 1-10, 25/40 of seeds 1-40, 25/40
+    # of seeds 41-80; before the loop, the upright tail-off and the estimator's
+    # trapezoidal rule: 5/10, 17/40 and 14/40): this asserts what is true today, not the
+    # issue's goal.  What is left: ignition delays the cone cannot absorb (a late light
+    # stops early in the tail-off and drops too fast, an early one keeps ~0.5-1 m of excess),
+    # and the stop's height, known to ~0.07 m, in a window of ~0.2 m.  Every flight still
+    # ends in a defined state, and none of these touches down as hard as before the
     # dumping (up to 4.6 m/s on seeds 1-5).
     landed = 0
-    for seed in range(1, 6):
+    for seed in range(1, 11):
         rep = run_flight(vehicle="hobby_f15", seed=seed)
         path = rep.state_path()
         assert path[:4] == ["ARMED", "COAST", "IGNITION", "LANDING_BURN"], (seed, path)
         assert path[-1] in ("SAFED", "ABORT"), (seed, path)
         assert abs(rep.verdict.touchdown_vz_mps) < 4.0, (seed, rep.verdict)
         landed += rep.verdict.landed
-    assert landed >= 3, landed
+    assert landed >= 6, landed

@@ -90,31 +90,79 @@ def test_burnout_while_falling_is_far_below():
     assert g.stop_mm < -10000
 
 
-def _dumping(p, stop_mm, tau_ms, stop_ms=3050):
+def test_predicted_rise_in_the_tail_off():
+    # 20 m/s^2 until 2.5 s, then down to 0 at 3 s: a stop at 2.5 s is followed by a
+    # climb while the thrust still exceeds g (to 2.755 s, at 1.3 m/s), then it
+    # coasts up to ~0.42 m before it falls
+    p = _flat_motor(20000, 3000)
+    g = Guidance(p)
+    g.rise(2500)
+    assert 380 < g.rise_mm < 460, g.rise_mm
+    g.rise(2900)  # the thrust is already below the weight: no climb
+    assert g.rise_mm == 0, g.rise_mm
+    # predict_stop sets it for the stop it finds
+    g.predict_stop(40000, -24000, 100)  # the 3 s motor: a stop at ~2.45 s, just before its tail-off
+    assert 2400 < g.stop_ms < 2500 and g.rise_mm > 400, (g.stop_ms, g.rise_mm)
+
+
+def _plan(p, stop_mm, tau_ms, rise_mm=0, vz=-20000):
     p.set(index("dump_tilt_urad"), 230000)
     g = Guidance(p)
     g.stop_mm = stop_mm
-    g.stop_ms = stop_ms
-    return g.dump_law(tau_ms)
+    g.stop_ms = 3050
+    g.rise_mm = rise_mm
+    est = Est()
+    est.vz_mmps = vz
+    est.alt_mm = 20000
+    g.dump_plan(tau_ms, est)
+    return g.plan_urad
 
 
-def test_dump_law_is_zero_at_or_below_the_aim_and_full_when_far_too_high():
+def test_dump_plan_is_zero_at_or_below_the_aim_and_grows_with_the_excess():
     p = _flat_motor(20000, 3450)
-    ulim = p.get(index("dump_accel_mmps2"))
-    assert _dumping(p, p.get(index("dump_stop_mm")), 500) == 0
-    assert _dumping(p, -500, 500) == 0
-    assert _dumping(p, 15000, 500) == ulim * 3 // 2
+    aim = p.get(index("dump_stop_mm"))
+    assert _plan(p, aim, 500) == 0
+    assert _plan(p, aim - 500, 500) == 0
+    a1 = _plan(p, aim + 300, 500)
+    a2 = _plan(p, aim + 1200, 500)
+    assert 0 < a1 < a2, (a1, a2)
+    # the same excess with less time left asks for more cone
+    assert _plan(p, aim + 300, 1500) > a1
+    # past the window's end: nothing
+    assert _plan(p, aim + 1200, p.get(index("dump_end_ms"))) == 0
 
 
-def test_dump_law_waits_for_a_small_excess_and_starts_early_for_a_large_one():
+def test_dump_plan_waits_for_a_small_excess_and_starts_early_for_a_large_one():
     p = _flat_motor(20000, 3450)
-    small = _dumping(p, 300, 200)
-    large = _dumping(p, 2000, 200)
-    assert small == 0, small    # 0.3 m can be burnt off later, as late as the cone allows
-    assert large > 0, large
-    # the late block for the small excess does come, before the cone's end
-    t_de = p.get(index("dump_end_ms")) - p.get(index("dump_taper_ms")) * 3 // 4
-    assert _dumping(p, 300, t_de - 100) > 0
+    p.set(index("dump_from_ms"), 1200)
+    p.set(index("dump_end_ms"), 2700)
+    p.set(index("dump_taper_ms"), 1000)
+    small = _plan(p, 300, 200)
+    large = _plan(p, 3000, 200)
+    assert small == 0, small    # 0.3 m can be burnt off later, and later is more impulse
+    assert large > 0, large     # 3 m cannot wait
+    assert _plan(p, 300, 1300) > 0   # the small one does come, after dump_from
+
+
+def test_dump_plan_aims_the_drop_from_the_tail_off_climb():
+    p = _flat_motor(20000, 3450)
+    p.set(index("dump_stop_mm"), 80)
+    p.set(index("dump_apex_mm"), 220)
+    # a stop 0.2 m up: with no climb after it, within the apex aim (nothing to do) ...
+    assert _plan(p, 200, 1500, rise_mm=0) == 0
+    # ... climbing 0.1 m after it, 0.08 m too high: dump
+    assert _plan(p, 200, 1500, rise_mm=100) > 0
+    # the floor holds whatever the climb: a stop at 0.08 m is never pushed lower
+    assert _plan(p, 80, 1500, rise_mm=400) == 0
+
+
+def test_dump_plan_asks_more_cone_where_the_air_gives_some_back():
+    # falling tail first, the air's push at the angle of attack has an upward part
+    p = _flat_motor(20000, 3450)
+    p.set(index("aero_k_upm"), 7732)
+    slow = _plan(p, 1000, 1000, vz=-5000)
+    fast = _plan(p, 1000, 1000, vz=-30000)
+    assert fast > slow, (slow, fast)
 
 
 def test_cone_amplitude_within_its_budget_with_feedforward():
@@ -138,8 +186,19 @@ def test_cone_amplitude_within_its_budget_with_feedforward():
         big = n if n > big else big
     assert big > 150000, big          # it does cone
     assert g.rate_ff_x or g.rate_ff_y
-    # past dump_end: no cone
-    g.solid_burn(est, p.get(index("dump_end_ms")) + 10, 10)
+    # the way out: the amplitude falls to zero over dump_taper, then no cone
+    end = p.get(index("dump_end_ms"))
+    ramp = p.get(index("dump_taper_ms"))
+    tau = end - ramp
+    amps = []
+    while tau < end:
+        g.lateral(est, False)
+        g.solid_burn(est, tau, 10)
+        amps.append(g.cone_urad)
+        tau += 10
+    assert all(a >= b for a, b in zip(amps, amps[1:])), amps
+    assert amps[-1] < amps[0] // 10, amps
+    g.solid_burn(est, end + 10, 10)
     assert g.cone_urad == 0 and g.rate_ff_x == 0 and g.acc_ff_y == 0
 
 
