@@ -29,6 +29,19 @@ def display_path(path):
     return rel if not rel.startswith("..") else str(p.resolve())
 
 
+def read_toml(path, missing="file not found"):
+    """(data, where) of a TOML file; a missing file or a syntax error is one
+    ConfigError line naming the file (`missing` says what was not found)."""
+    import tomllib
+    where = display_path(path)
+    try:
+        return tomllib.loads(Path(path).read_text()), where
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: {missing}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: TOML syntax error: {e}") from None
+
+
 def fmt_value(v):
     r = repr(v)
     return r if len(r) <= 40 else r[:37] + "..."

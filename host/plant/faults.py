@@ -29,14 +29,13 @@ Kinds and their parameters:
   sensor_dropout     sensor ("gnss"|"altimeter"), duration_s (default: forever)
 """
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ._jit import jit
-from .errors import ConfigError, display_path, fmt_value
+from .errors import ConfigError, fmt_value, read_toml
 from .events import push_event
 from .layout import (AXIS_BOTH, AXIS_PITCH, AXIS_YAW, D_ALT_OUT_UNTIL, D_GNSS_OUT_UNTIL,
                      D_GUST_DUR, D_GUST_FROM, D_GUST_SPEED, D_GUST_T0, D_IGN_EXTRA_S,
@@ -159,14 +158,7 @@ def load_faults(path_or_list):
     if path_or_list is None:
         return ()
     if isinstance(path_or_list, (str, Path)):
-        path = Path(path_or_list)
-        name = display_path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{name}: file not found") from None
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{name}: TOML syntax error: {e}") from None
+        data, name = read_toml(path_or_list)
         tables = data.get("fault", [])
         if not isinstance(tables, list):
             raise ConfigError(f"{name}: fault: expected a list of [[fault]] tables")

@@ -16,11 +16,10 @@
     [link_criteria]                # limits on the link statistics (host/linkstats.py)
     max_closure_p99_us = 1000
 """
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, display_path
+from .errors import ConfigError, read_toml
 from .faults import parse_fault
 from .vehicle import SCHEMA, check_value
 
@@ -44,13 +43,7 @@ def load_scenario(name_or_path):
     p = Path(name_or_path)
     if p.suffix != ".toml" and len(p.parts) == 1:
         p = SCENARIO_DIR / (str(name_or_path) + ".toml")
-    where = display_path(p)
-    try:
-        data = tomllib.loads(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: scenario file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{where}: TOML syntax error: {e}") from None
+    data, where = read_toml(p, "scenario file not found")
     for k in data:
         if k not in ("scenario", "initial", "wind", "fault", "link", "link_criteria"):
             raise ConfigError(f"{where}: {k}: unknown key or table (known: [scenario], [initial], "
@@ -117,14 +110,7 @@ def load_fault_file(path):
     """A fault file for `fly --faults`: [[fault]] tables and optionally [link]
     and [link_criteria], flown on any vehicle.  Returns (faults, link,
     link_criteria)."""
-    p = Path(path)
-    where = display_path(p)
-    try:
-        data = tomllib.loads(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{where}: TOML syntax error: {e}") from None
+    data, where = read_toml(path)
     if "scenario" in data:
         raise ConfigError(f"{where}: a scenario file (it has [scenario]): fly it with --scenario")
     for k in data:
