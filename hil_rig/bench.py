@@ -161,7 +161,7 @@ def bench_realtime(rounds=RT_ROUNDS):
     draws of that noise: the bench alternates echo and flight `rounds` times
     and compares the medians; the closure figures pool all 500 Hz flights."""
     from hil_rig.flight import run_flight
-    from host.loop import closure_stats
+    from host.linkstats import closure_stats
     rep = run_flight(rate_hz=200, pace="realtime")
     out = [record("rt200_miss_rate", round(rep.loop.miss_rate, 5), "", None, "lower")]
     flights, echoes, closure = [], [], []

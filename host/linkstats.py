@@ -75,7 +75,7 @@ def closure_stats(closure_ns):
 
 def histogram_line(hist):
     """'<50:14 50-100:2320 ... >=50000:0' without the empty bins at the ends."""
-    rows = [r for r in hist]
+    rows = list(hist)
     while rows and rows[-1][2] == 0:
         rows.pop()
     while rows and rows[0][2] == 0:
@@ -118,9 +118,6 @@ class LinkCriteria:
             if k == "max_miss_rate" and v > 1:
                 raise HoverslamError(f"{where}: max_miss_rate: a rate must be <= 1, got {v!r}")
         return cls(table)
-
-    def __bool__(self):
-        return bool(self.limits)
 
     def check(self, link):
         """One Check per limit, in the table's order."""

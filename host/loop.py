@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from host.errors import LinkError, LinkTimeout
-from host.linkstats import closure_stats  # noqa: F401 - part of the loop's results
 from protocol import messages as m
 from protocol.hostcodec import spec
 

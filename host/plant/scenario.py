@@ -101,8 +101,6 @@ def link_tables(data, where):
             crit = LinkCriteria.from_table(data["link_criteria"])
     except HoverslamError as e:
         raise ConfigError(f"{where}: {e}") from None
-    except TypeError as e:  # a key of the right name with a value LinkFaults cannot take
-        raise ConfigError(f"{where}: [link]: {e}") from None
     return link, crit
 
 
