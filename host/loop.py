@@ -15,8 +15,8 @@ Two pacings:
   the next tick are late, ticks without an answer are deadline misses.
 
 The plant is anything with the facade of host.plant.Plant (sensors, command,
-advance, done, truth, step_s); its wire-unit shortcuts (sensors_wire,
-command_wire) are used when it has them.
+advance, done, truth, step_s); its shortcuts (sensors_wire, command_wire,
+snapshot) are used when it has them.
 """
 import time
 from dataclasses import dataclass, field
@@ -176,14 +176,16 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                 retries += 1
                 write(frame)  # same bytes again: the firmware answers a repeat from memory
 
-    t_wall0 = time.perf_counter()
-    frame = t0 = None
     # a trace sample is the true state at the time a SENSORS frame shows and the
     # ACTUATORS in effect from then on (step k's at t_k, or with a frame of
-    # delay step k's at t_k+1).  The state is read while the board computes and
-    # the sample is stored after the next SENSORS is out: neither is on the
-    # path from an answer to the next frame
-    smp = rec = None
+    # delay step k's at t_k+1).  In flight the loop only copies the state (a
+    # plant's snapshot(), while the board computes); the trace is built after
+    has_snapshot = hasattr(plant, "snapshot")
+    snapshot = plant.snapshot if has_snapshot else plant.truth
+    samples = []
+    t_wall0 = time.perf_counter()
+    frame = t0 = None
+    smp = None
     while plant.t_s < max_time_s:
         if faulty_port is not None:
             faulty_port.set_time(plant.t_s)
@@ -201,12 +203,9 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                 t_nxt = perf_ns()
                 write(nxt)
             if (k + 1) % trace_every == 0:
-                smp = (plant.t_s, plant.truth())
+                smp = (plant.t_s, snapshot())
         elif k % trace_every == 0:
-            smp = (plant.t_s, plant.truth())
-        if rec is not None:
-            _record(trace, *rec)
-            rec = None
+            smp = (plant.t_s, snapshot())
         act = answer(k, frame)
         closure.append(perf_ns() - t0)
         a = act.fields
@@ -214,7 +213,7 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
         command_wire(a["throttle_pm"], a["gimbal_pitch_urad"], a["gimbal_yaw_urad"], a["roll_pm"],
                      a["flags"])
         if smp is not None:
-            rec = (smp[0], smp[1], a)
+            samples.append((smp[0], smp[1], a))
             smp = None
         if on_step is not None:
             on_step(k, plant, a)
@@ -230,10 +229,11 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
         if settled:
             ended_by = "plant"
             break
-    if rec is not None:
-        _record(trace, *rec)
     wall = time.perf_counter() - t_wall0
     link.pump()
+    as_truth = plant.truth if has_snapshot else (lambda tr: tr)
+    for t_s, smp, a in samples:
+        _record(trace, t_s, as_truth(smp), a)
     return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
                       wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
                       ended_by=ended_by, retries=retries)

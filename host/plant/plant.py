@@ -22,6 +22,7 @@ from protocol.hostcodec import spec as _spec
 from . import layout as L
 from .dynamics import advance as _advance
 from .engine import lag_factor
+from ._jit import jit
 from .errors import ConfigError
 from .events import ENGINE_EVENTS, event_text
 from .faults import KIND_NAMES, Fault, load_faults, pack_faults
@@ -70,6 +71,23 @@ _WIRE_SCALE = np.array([sc for name, sc in _SENS_SPEC.si if name in _SLOT])
 if (SENSOR_FIELDS[:2] != ("step", "t_us") or SENSOR_FIELDS[-1] != "flags"
         or len(_WIRE_SCALE) != _S1 - _S0 or None in _WIRE_SCALE):
     raise ImportError("host.plant: SENSORS is not (step, t_us, scaled values..., flags)")
+_FLAG_MASKS = np.array([b for _, b in _FLAG_BITS], dtype=np.int64)
+
+
+@jit
+def _wire(d, h_s, s0, scale, masks, out):
+    """out[1:] = t_us, the held sensor values in wire units, flags: the numbers
+    of a SENSORS frame, rounded half to even like round() (in one compiled
+    call: the numpy expression costs ~5 us a step, a good part of a lockstep step)."""
+    out[1] = np.int64(np.rint(d[L.D_STEP] * h_s * 1e6))
+    n = scale.shape[0]
+    for i in range(n):
+        out[2 + i] = np.int64(np.rint(d[s0 + i] / scale[i]))
+    flags = 0
+    for j in range(masks.shape[0]):
+        if d[s0 + n + j] > 0.5:
+            flags |= masks[j]
+    out[2 + n] = flags
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,7 @@ class Plant:
             self._eng[i, L.E_Y] = ey
         self._eng[:, L.E_SCALE] = 1.0
         self._eng[:, L.E_LIGHT_T] = -1.0
+        self._wire_out = np.zeros(3 + _S1 - _S0, dtype=np.int64)
         self._x = self._initial_state(init)
         self._d = self._initial_discrete(init)
         self._prop0 = init["propellant_kg"]
@@ -396,13 +415,11 @@ class Plant:
     def sensors_wire(self, step):
         """sensors(step) as the SENSORS frame carries it: wire units, in table
         order, bit for bit what hostcodec's tuple_from_si makes of sensors()
-        (the lockstep's per-step path, one numpy pass instead of a dict)."""
-        d = self._d
-        vals = np.rint(d[_S0:_S1] / _WIRE_SCALE).astype(np.int64).tolist()
-        gnss, alt, thrust, legs = d[_S1:_S1 + 4].tolist()
-        flags = ((_GNSS_BIT if gnss > 0.5 else 0) | (_ALT_BIT if alt > 0.5 else 0)
-                 | (_THRUST_BIT if thrust > 0.5 else 0) | (_LEG_BIT if legs > 0.5 else 0))
-        return (int(step), int(round(d.item(L.D_STEP) * self._h * 1e6)), *vals, flags)
+        (the lockstep's per-step path)."""
+        out = self._wire_out
+        _wire(self._d, self._h, _S0, _WIRE_SCALE, _FLAG_MASKS, out)
+        out[0] = step
+        return tuple(out.tolist())
 
     def sensors(self, step):
         d = self._d
@@ -420,11 +437,18 @@ class Plant:
     def done(self):
         return self._d.item(L.D_DONE) > 0.5
 
-    def truth(self):
-        """Noise-free state in SI.  Position and velocity are those of the body origin
-        (centre of the feet plane: z_m = 0 standing on the pad); cg_* of the CG."""
-        rx, ry, rz, vx, vy, vz, qw, qx, qy, qz, wx, wy, wz, mp = self._x.tolist()
-        d = self._d
+    def snapshot(self):
+        """The state now, for truth(snapshot) later: a copy in well under a
+        microsecond where truth() itself takes several (the lockstep samples
+        its trace this way while the firmware computes)."""
+        return self._x.copy(), self._d.copy(), self._eng.copy()
+
+    def truth(self, snapshot=None):
+        """Noise-free state in SI (now, or at a snapshot()).  Position and velocity
+        are those of the body origin (centre of the feet plane: z_m = 0 standing
+        on the pad); cg_* of the CG."""
+        x, d, eng = snapshot if snapshot is not None else (self._x, self._d, self._eng)
+        rx, ry, rz, vx, vy, vz, qw, qx, qy, qz, wx, wy, wz, mp = x.tolist()
         _, cg, _, _ = self.vehicle.mass_properties(mp)
         ax = 2.0 * (qx * qz + qw * qy)  # body axis in world
         ay = 2.0 * (qy * qz - qw * qx)
@@ -433,7 +457,7 @@ class Plant:
         n = self.vehicle.n_engines
         thrust = float(d[L.D_THRUST_N])
         return {
-            "t_s": self.t_s,
+            "t_s": d.item(L.D_STEP) * self._h,
             "x_m": rx - cg * ax, "y_m": ry - cg * ay, "z_m": rz - cg * az,
             "vx_mps": vx + (1 - 2 * (qy * qy + qz * qz)) * bx + 2 * (qx * qy - qw * qz) * by,
             "vy_mps": vy + 2 * (qx * qy + qw * qz) * bx + (1 - 2 * (qx * qx + qz * qz)) * by,
@@ -445,7 +469,7 @@ class Plant:
             "mass_kg": self.vehicle.dry_mass_kg + mp, "propellant_kg": mp,
             "thrust_n": thrust,
             "throttle_frac": (thrust / self.vehicle.max_thrust_n if self.vehicle.solid
-                              else float(self._eng[:n, L.E_F].sum()) / n),
+                              else float(eng[:n, L.E_F].sum()) / n),
             "throttle_cmd_frac": float(d[L.D_CMD_THROTTLE]),
             "gimbal_pitch_rad": float(d[L.D_TVC_P]), "gimbal_yaw_rad": float(d[L.D_TVC_Y]),
             "tilt_deg": math.degrees(math.acos(max(-1.0, min(1.0, az)))),

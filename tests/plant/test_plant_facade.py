@@ -53,3 +53,19 @@ def test_initial_tilt_leans_the_nose_the_documented_way(key, axis, sign):
     _, cg, _, _ = plant.vehicle.mass_properties(plant.vehicle.propellant_kg)
     assert lean == pytest.approx(sign * cg * math.sin(0.1), rel=1e-9)
     assert tr["tilt_deg"] == pytest.approx(math.degrees(0.1), rel=1e-9)
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("vehicle", ["falcon9", "hobby_f15"])
+def test_sensors_wire_is_bit_for_bit_the_sensors_frame_of_sensors(vehicle):
+    # the lockstep sends sensors_wire(k); the codec's own SI -> wire conversion is the reference
+    from protocol.hostcodec import spec
+    sens = spec("SENSORS")
+    plant = Plant(vehicle, seed=3)
+    for k in range(400):
+        plant.command(0.9 if k > 50 else 0.0, 0.002 * (k % 7 - 3), -0.001 * (k % 5), 0.1,
+                      k > 50, k > 300)
+        wire = plant.sensors_wire(k)
+        assert wire == sens.tuple_from_si(plant.sensors(k)), k
+        assert all(type(v) is int for v in wire)
+        plant.advance(0.01)
