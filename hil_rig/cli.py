@@ -16,7 +16,7 @@ def cmd_fly(args):
     from host.plant import load_fault_file, load_scenario
     if args.speed is not None and args.pace != "lockstep":
         raise HoverslamError("--speed applies to --pace lockstep only")
-    if args.act_delay != "none" and args.pace != "lockstep":
+    if args.act_delay is not None and args.pace != "lockstep":
         raise HoverslamError("--act-delay applies to --pace lockstep only")
     vehicle, initial, wind, faults, link, crit = args.vehicle or "falcon9", None, None, (), None, None
     if args.scenario:
@@ -42,7 +42,7 @@ def cmd_fly(args):
         rep = run_flight(vehicle=vehicle, target=args.target, faults=faults, seed=args.seed,
                          rate_hz=args.rate_hz, heap=args.heap, max_time_s=args.max_time_s,
                          step_timeout_s=args.step_timeout_s, key=key, pace=args.pace,
-                         speed=args.speed, act_delay=args.act_delay, initial=initial, wind=wind,
+                         speed=args.speed, act_delay=args.act_delay or "frame", initial=initial, wind=wind,
                          link_faults=link, link_criteria=crit,
                          check_hash=not args.any_firmware)
     except HoverslamError as e:
@@ -227,10 +227,11 @@ def build_parser():
                         "realtime: the plant runs on the wall clock (default: lockstep)")
     f.add_argument("--speed", type=float, default=None,
                    help="lockstep only: at most this many times real time (default: flat out)")
-    f.add_argument("--act-delay", choices=("none", "frame"), default="none",
-                   help="lockstep only: the firmware's answer to step k acts at once (none, default) "
-                        "or one control period later (frame: conservative, and ~1.7x faster "
-                        "because the plant steps while the firmware computes)")
+    f.add_argument("--act-delay", choices=("frame", "none"), default=None,
+                   help="lockstep only: the firmware's answer to step k acts one control period "
+                        "later (frame, default: the conservative case, and ~1.8x faster because "
+                        "the plant steps while the firmware computes) or at once (none: zero "
+                        "latency, as PX4/ArduPilot SITL lockstep; use it on a link that loses frames)")
     f.add_argument("--seed", type=int, default=1, help="random seed for noise and dispersions (default: 1)")
     f.add_argument("--heap", default=PICO_HEAP, help=f"VM heap size for sitl (default: {PICO_HEAP})")
     f.add_argument("--max-time-s", type=float, default=None, help="give up after this much sim time")

@@ -53,7 +53,7 @@ class FlightReport:
 def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                heap=PICO_HEAP, max_time_s=None, step_timeout_s=2.0, initial=None, wind=None,
                on_step=None, param_overrides=None, key=None, on_tx=None, on_rx=None,
-               pace="lockstep", speed=None, link_faults=None, act_delay="none",
+               pace="lockstep", speed=None, link_faults=None, act_delay="frame",
                check_hash=True, link_criteria=None):
     """Fly once.  target: a spec for make_target ("sitl", a port, a URL) or a
     target object (e.g. a SitlTarget running another firmware tree; heap and

@@ -2,7 +2,8 @@
 -> ACTUATORS -> plant.
 
 Two pacings:
-- lockstep: sim time advances only when the firmware has answered step k.
+- lockstep: sim time never passes the moment the answer to step k takes
+  effect (t_k+1 by default, t_k with act_delay "none") before it is in.
   A lost answer is asked for again (the firmware repeats its last ACTUATORS
   for a repeated step, without running the cycle twice), and a firmware that
   stays silent fails the run after `step_timeout_s` instead of hanging.
@@ -114,15 +115,17 @@ ACT_DELAYS = ("none", "frame")
 
 def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
                  settle_s=1.0, on_step=None, trace_every=None, speed=None, retry_s=0.05,
-                 faulty_port=None, act_delay="none"):
+                 faulty_port=None, act_delay="frame"):
     """Run the loop until the plant says done (then `settle_s` more) or max_time_s.
     The trace keeps every `trace_every`-th step (default: 20 samples/s).
 
-    act_delay: when the ACTUATORS answering SENSORS k take effect.  "none":
-    at t_k, as if the board answered instantly (the plant waits for the
-    answer, then steps).  "frame": at t_k+1, one control period later, as a
-    flight computer that outputs at the next tick would; a board's real
-    latency lies between the two (see `--pace realtime`).  SENSORS k+1 then
+    act_delay: when the ACTUATORS answering SENSORS k take effect.  "frame"
+    (the default): at t_k+1, one control period later, as a flight computer
+    that outputs at the next tick would.  "none": at t_k, as if the board
+    answered instantly (the plant waits for the answer, then steps; PX4 and
+    ArduPilot SITL lockstep).  A board's real latency lies between the two
+    (see `--pace realtime`); "frame" is the default because a controller that
+    lands with more latency than the board has is tested on the safe side.  SENSORS k+1 then
     needs only ACTUATORS k-1, so it goes out before ACTUATORS k is in: the
     plant steps while the board computes, and a step costs about the longer
     of the two instead of their sum.  Both are deterministic; on_step(k,

@@ -183,7 +183,7 @@ def test_cli_fly_on_a_dead_port_exits_2_with_one_error_line(url):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("opt", [["--speed", "5"], ["--act-delay", "frame"]])
+@pytest.mark.parametrize("opt", [["--speed", "5"], ["--act-delay", "frame"], ["--act-delay", "none"]])
 def test_cli_fly_lockstep_options_with_realtime_pace_exit_2_with_one_line(opt):
     p = run_cli("fly", "--pace", "realtime", *opt)
     assert p.returncode == 2
