@@ -26,7 +26,7 @@ from protocol.hostfast import FastReader, FastWriter
 
 
 _READ_MAX = 65536  # bytes per read of a local port
-STEP_SPIN_S = 200e-6  # await_step polls awake this long before sleeping in select
+STEP_SPIN_S = 200e-6  # await_step polls awake this long before sleeping in poll
 
 
 class Writer(FastWriter):
@@ -103,6 +103,7 @@ class Link:
         # a select() to every write and an ioctl + select to every read, which
         # is a good part of a lockstep step.  Only for this exact port object:
         # whatever replaces link.port later (a fault injector) goes through pyserial.
+        self._poller = None
         self._fd_port = (port if self._fd is not None and _PosixSerial is not None
                          and type(port) is _PosixSerial else None)
 
@@ -142,22 +143,31 @@ class Link:
                 time.sleep(0.025)
         raise LinkError(f"link to the board lost ({why})")
 
+    def _poll_fd(self, fd):
+        """poll() on fd, registered once (half the cost of a select() per look)."""
+        if self._poller is None or self._poller[0] != fd:
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            self._poller = (fd, p.poll)
+        return self._poller[1]
+
     def _read_fd(self, fd, wait_s, spin_s=0.0):
         """What has arrived on the local port's fd (up to _READ_MAX bytes).
 
         pyserial sets VMIN = 0, so an empty tty reads b"" (or EAGAIN); only
-        b"" after select() said readable means the far end is gone."""
+        b"" after poll() said readable means the far end is gone."""
         try:
             if wait_s > 0:
-                # a caller that waits has just found nothing: select first (a
+                # a caller that waits has just found nothing: poll first (a
                 # read of an empty pty costs a syscall and an exception), for
                 # spin_s without sleeping (waking from a sleep costs microseconds)
+                poll = self._poll_fd(fd)
                 ready = False
                 if spin_s > 0:
                     end = time.perf_counter() + min(spin_s, wait_s)
                     while not ready and time.perf_counter() < end:
-                        ready = bool(select.select([fd], [], [], 0)[0])
-                if not ready and not select.select([fd], [], [], wait_s)[0]:
+                        ready = bool(poll(0))
+                if not ready and not poll(wait_s * 1000.0):
                     return b""
             else:
                 try:
