@@ -6,6 +6,10 @@ dynamics.py code (which inlines the engine functions) would still be loaded.
 Here the cache lives in a directory named after a hash of every source file
 of this package, so any edit to the plant gives a fresh, consistent cache.
 NUMBA_CACHE_DIR, if set, is honoured as the parent of that directory.
+
+Divisions follow IEEE (error_model="numpy": inf or nan, no ZeroDivisionError
+check on every one); no divisor in the plant is zero for a validated vehicle,
+and results are bit for bit those of the checked build.
 """
 import hashlib
 import os
@@ -41,12 +45,19 @@ def _cache_dir():
 CACHE_DIR = _cache_dir()
 
 
-def jit(fn):
-    """Compile `fn` in nopython mode, cached under CACHE_DIR."""
+def jit(fn=None, inline=False):
+    """Compile `fn` in nopython mode, cached under CACHE_DIR.  inline: compile
+    it into each caller (numba's inline="always"), for a function called on
+    every physics step from one place, where the call itself (array arguments
+    are reference-counted) costs as much as a small function's body."""
+    if fn is None:
+        return lambda f: jit(f, inline)
     old = numba.config.CACHE_DIR
     if CACHE_DIR is not None:
         numba.config.CACHE_DIR = CACHE_DIR
     try:
-        return numba.njit(cache=True)(fn)
+        if inline:
+            return numba.njit(cache=True, inline="always", error_model="numpy")(fn)
+        return numba.njit(cache=True, error_model="numpy")(fn)
     finally:
         numba.config.CACHE_DIR = old

@@ -35,7 +35,7 @@ ARM_AIR_S = 0.2        # a vehicle starting on the pad arms touchdown after this
                        # (one starting in the air is armed from the start: plant.py)
 
 
-@jit
+@jit(inline=True)
 def legs_update(t_s, dt_s, d, p, evlog):
     """Legs deploy over deploy_time_s once commanded down; they cannot retract."""
     if d[D_LEGS_DEPLOY] >= 1.0 or (d[D_CMD_LEGS] < 0.5 and d[D_LEGS_DEPLOY] <= 0.0):
@@ -82,7 +82,7 @@ def tilt_rad(q0, q1, q2, q3):
     return math.acos(c)
 
 
-@jit
+@jit(inline=True)
 def monitor(t_s, dt_s, x, d, p, aux, evlog):
     """Touchdown record, bounces and the end-of-run decision after one step."""
     if d[D_DONE] > 0.5:

@@ -50,13 +50,13 @@ def reach_m(p):
     return p[P_NOSE_Z_M] + p[P_FOOT_RADIUS_M]
 
 
-@jit
+@jit(inline=True)
 def air_update(x, d, p):
     """Density, pressure and speed of sound at the CG, held over the coming step."""
     d[D_RHO], d[D_P_AMB], d[D_A_SND] = isa(x[X_R + 2] + p[P_PAD_ALT_M], p[P_ATMOSPHERE])
 
 
-@jit
+@jit(inline=True)
 def derivative(t_s, x, d, eng, p, cd_tab, motor, dx, aux):
     """dx/dt at (t_s, x) with the discrete state d held; fills aux (specific force, ...)."""
     mp = x[X_MP] if x[X_MP] > 0.0 else 0.0
@@ -227,21 +227,25 @@ def derivative(t_s, x, d, eng, p, cd_tab, motor, dx, aux):
     aux[A_CG_Z] = cg
 
 
+_RK4_C = (0.0, 0.5, 0.5, 1.0)  # stage times as fractions of the step
+
+
 @jit
-def rk4_step(t_s, h_s, x, d, eng, p, cd_tab, motor, k1, k2, k3, k4, xt, aux):
-    """One classical RK4 step of x over [t_s, t_s + h_s]; quaternion renormalised."""
-    derivative(t_s, x, d, eng, p, cd_tab, motor, k1, aux)
+def rk4_step(t_s, h_s, x, d, eng, p, cd_tab, motor, ks, xt, aux):
+    """One classical RK4 step of x over [t_s, t_s + h_s]; quaternion renormalised.
+    ks: float64[4, NX] for the stage slopes.  The four stages share one call
+    of the derivative (compiled into this loop once, see jit(inline))."""
     for i in range(NX):
-        xt[i] = x[i] + 0.5 * h_s * k1[i]
-    derivative(t_s + 0.5 * h_s, xt, d, eng, p, cd_tab, motor, k2, aux)
+        xt[i] = x[i]
+    for s in range(4):
+        ds = ks[s]
+        derivative(t_s + _RK4_C[s] * h_s, xt, d, eng, p, cd_tab, motor, ds, aux)
+        if s < 3:
+            a = _RK4_C[s + 1] * h_s
+            for i in range(NX):
+                xt[i] = x[i] + a * ds[i]
     for i in range(NX):
-        xt[i] = x[i] + 0.5 * h_s * k2[i]
-    derivative(t_s + 0.5 * h_s, xt, d, eng, p, cd_tab, motor, k3, aux)
-    for i in range(NX):
-        xt[i] = x[i] + h_s * k3[i]
-    derivative(t_s + h_s, xt, d, eng, p, cd_tab, motor, k4, aux)
-    for i in range(NX):
-        x[i] += h_s / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+        x[i] += h_s / 6.0 * (ks[0, i] + 2.0 * ks[1, i] + 2.0 * ks[2, i] + ks[3, i])
     qn = 1.0 / math.sqrt(x[X_Q] ** 2 + x[X_Q + 1] ** 2 + x[X_Q + 2] ** 2 + x[X_Q + 3] ** 2)
     for i in range(4):
         x[X_Q + i] *= qn
@@ -266,10 +270,8 @@ def advance(x, d, eng, p, cd_tab, motor, flt, gbuf, evlog, rng, n_steps, init):
     Returns the number of events logged in evlog by this call."""
     d[D_N_EVENTS] = 0.0
     h = p[P_H_S]
-    k1 = np.empty(NX)
-    k2 = np.empty(NX)
-    k3 = np.empty(NX)
-    k4 = np.empty(NX)
+    ks = np.empty((4, NX))
+    k1 = ks[0]
     xt = np.empty(NX)
     aux = np.zeros(NA)
     step = int(d[D_STEP])
@@ -293,7 +295,7 @@ def advance(x, d, eng, p, cd_tab, motor, flt, gbuf, evlog, rng, n_steps, init):
             legs_update(t, h, d, p, evlog)
             wind_update(step, h, x, d, p, rng)
             air_update(x, d, p)
-            rk4_step(t, h, x, d, eng, p, cd_tab, motor, k1, k2, k3, k4, xt, aux)
+            rk4_step(t, h, x, d, eng, p, cd_tab, motor, ks, xt, aux)
         step += 1
         d[D_STEP] = step
         t = step * h

@@ -91,7 +91,7 @@ def _light(i, t_s, eng, d, evlog):
     push_event(evlog, d, t_s, EV_LIT, i)
 
 
-@jit
+@jit(inline=True)
 def engine_update(t_s, dt_s, eng, d, p, motor, prop_kg, rng, evlog):
     """Advance every engine's discrete state over one physics step starting at t_s."""
     on = d[D_CMD_ENGINE_ON] > 0.5

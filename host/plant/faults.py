@@ -191,7 +191,7 @@ def pack_faults(faults, n_engines, where="<faults>"):
     return flt
 
 
-@jit
+@jit(inline=True)
 def apply_faults(t_s, flt, d, eng, p, evlog):
     """Fire the faults whose trigger time has come (called once per physics step)."""
     n_eng = int(p[P_N_ENG])

@@ -69,7 +69,7 @@ def body_origin_state(x, cg_z):
     return px, py, pz, vx, vy, vz, az
 
 
-@jit
+@jit(inline=True)
 def sample_sensors(step, x, d, p, aux, gbuf, rng, force):
     """Take the samples due at the end of physics step `step` (all of them if force)."""
     t_s = step * p[P_H_S]

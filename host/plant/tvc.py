@@ -56,7 +56,7 @@ def thrust_direction(pitch_rad, yaw_rad):
     return sx, sy, math.sqrt(sz2) if sz2 > 0.0 else 0.0
 
 
-@jit
+@jit(inline=True)
 def tvc_update(step, dt_s, d, p):
     """Advance both gimbal axes over one physics step (step = index of the step)."""
     div = int(p[P_SERVO_DIV])

@@ -98,7 +98,7 @@ def gust_speed(t_s, t0_s, duration_s, speed_mps):
     return 0.5 * speed_mps * (1.0 - math.cos(2.0 * math.pi * (t_s - t0_s) / duration_s))
 
 
-@jit
+@jit(inline=True)
 def wind_update(step, dt_s, x, d, p, rng):
     """Wind at the CG for physics step `step` (of length dt_s), stored in d[D_WIND_*].
 
