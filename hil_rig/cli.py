@@ -196,8 +196,15 @@ def cmd_flash(args):
 
 
 def cmd_bench(args):
-    from hil_rig.bench import run_bench
-    only = set(args.only.split(",")) if args.only else None
+    from hil_rig.bench import AREA_ALIASES, _areas, run_bench
+    only = None
+    if args.only:
+        known = [name for name, _ in _areas()]
+        only = {AREA_ALIASES.get(a.strip(), a.strip()) for a in args.only.split(",")}
+        bad = sorted(only - set(known))
+        if bad:
+            raise HoverslamError(f"--only {args.only}: unknown area {', '.join(bad)} "
+                                 f"(known: {', '.join(known)})")
     records, failed = run_bench(only=only, out=args.out)
     return EXIT_FAIL if failed else 0
 
@@ -271,7 +278,7 @@ def build_parser():
     b = sub.add_parser("bench", help="measure speed and memory figures against their targets",
                        description="Run the benchmarks, print each figure with its target and "
                                    "ratio, and write them as JSON.")
-    b.add_argument("--only", help="comma-separated areas: link,demo,realtime,protocol,plant,firmware,small-ints")
+    b.add_argument("--only", help="comma-separated areas: lockstep,realtime,protocol,plant,firmware,small-ints")
     b.add_argument("--out", default="bench-results.json", help="JSON output (default: bench-results.json)")
     b.set_defaults(func=cmd_bench)
     return p

@@ -285,3 +285,12 @@ def test_cli_fly_key_option(tmp_path):
 def test_with_key_hint_leaves_other_errors_alone():
     e = HoverslamError("board refused command 2: not allowed in this state")
     assert cli.with_key_hint(e) is e
+
+
+@pytest.mark.timeout(60)
+def test_cli_bench_with_an_unknown_area_exits_2_with_one_line_naming_the_known_ones():
+    p = run_cli("bench", "--only", "lockstep,warp")
+    assert p.returncode == 2
+    errs = error_lines(p.stderr)
+    assert len(errs) == 1 and errs[0].startswith("hoverslam: error: --only lockstep,warp: "
+                                                 "unknown area warp (known: lockstep, realtime")

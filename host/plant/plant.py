@@ -304,6 +304,7 @@ class Plant:
         self.engine_events = []
         self._fault_names = KIND_NAMES
         self._run(0, True)
+        self.sensors_wire(0)  # load the compiled conversion now, not in a timed loop
 
     # ---- construction ---------------------------------------------------------
     def _initial_state(self, init):
