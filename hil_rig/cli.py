@@ -154,6 +154,9 @@ def link_rows(rep):
                      limit.get("max_late", "")])
     else:
         rows.append(["steps re-sent", str(lk["retries"]), limit.get("max_retries", "")])
+        if lk.get("held"):
+            rows.append(["answers lost, command held", str(lk["held"]),
+                         limit.get("max_held", "")])
     return rows
 
 
@@ -238,7 +241,7 @@ def build_parser():
                    help="lockstep only: the firmware's answer to step k acts one control period "
                         "later (frame, default: the conservative case, and ~1.8x faster because "
                         "the plant steps while the firmware computes) or at once (none: zero "
-                        "latency, as PX4/ArduPilot SITL lockstep; use it on a link that loses frames)")
+                        "latency, as PX4/ArduPilot SITL lockstep)")
     f.add_argument("--seed", type=int, default=1, help="random seed for noise and dispersions (default: 1)")
     f.add_argument("--heap", default=PICO_HEAP, help=f"VM heap size for sitl (default: {PICO_HEAP})")
     f.add_argument("--max-time-s", type=float, default=None, help="give up after this much sim time")

@@ -97,7 +97,7 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                 "host_drops": s.link.drop_counts(),
                 "board_frames_rx": st.get("rx_frames"), "board_drops": st.get("rx_drops"),
                 "board_crc_errors": st.get("rx_crc_errors"), "board_seq_gaps": st.get("rx_seq_gaps"),
-                "steps": loop.steps, "retries": loop.retries, "late": loop.late, "misses": loop.misses,
+                "steps": loop.steps, "retries": loop.retries, "held": loop.held, "late": loop.late, "misses": loop.misses,
                 "overruns": loop.overruns, "closure": closure_stats(loop.closure_ns),
                 "injected": dict(fport.counts) if fport else {}, "status_last": st}
         hello = s.hello

@@ -29,6 +29,7 @@ CRITERIA = {
     "max_miss_rate": ("deadline miss rate", "", lambda lk: lk["misses"] / max(lk["steps"], 1)),
     "max_late": ("late answers", "", lambda lk: lk["late"]),
     "max_retries": ("steps re-sent", "", lambda lk: lk["retries"]),
+    "max_held": ("answers lost, command held", "", lambda lk: lk.get("held", 0)),
     "max_host_drops": ("frames dropped by the host", "", lambda lk: host_drops(lk)),
     "max_board_drops": ("frames dropped by the board", "", lambda lk: lk["board_drops"]),
     "max_crc_errors": ("CRC errors, both ends", "",

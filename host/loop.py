@@ -6,7 +6,11 @@ Two pacings:
   effect (t_k+1 by default, t_k with act_delay "none") before it is in.
   A lost answer is asked for again (the firmware repeats its last ACTUATORS
   for a repeated step, without running the cycle twice), and a firmware that
-  stays silent fails the run after `step_timeout_s` instead of hanging.
+  stays silent fails the run after `step_timeout_s` instead of hanging.  With
+  a frame of delay the next SENSORS is already in flight, so a lost SENSORS
+  can be overtaken: the board answers the next step and never this one (its
+  time does not run backwards), and the command in effect is held for that
+  period, as on a vehicle, and counted (`held`).
   `speed` caps the pace at N x real time (None: as fast as it goes).  The
   firmware sees only sim time, so the same seed gives the same flight at any
   speed.
@@ -66,6 +70,8 @@ class LoopResult:
     final_state: int
     ended_by: str          # "plant" (touchdown or crash, settled) or "time limit"
     retries: int = 0       # lockstep: SENSORS sent again after a lost answer
+    held: int = 0          # lockstep, a frame of delay: answers never given (their SENSORS was
+    #                        lost with the next one in flight), the command before held instead
     late: int = 0          # realtime: answers that came after the next tick
     misses: int = 0        # realtime: ticks whose answer had not come by then
     overruns: int = 0      # realtime: ticks the host itself started late
@@ -142,6 +148,8 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     done_at = None
     ended_by = "time limit"
     retries = 0
+    held = 0
+    a = None
     write = link.write
     frame_of = link.writer.frame
     await_step = link.await_step
@@ -170,9 +178,13 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
             except LinkTimeout:
                 if ahead and any(msg.msg_id == _ACT_ID and msg.fields["step"] > k
                                  for msg in link.inbox):
-                    raise LinkError(f"the board answered a step after {k} but not {k}: a SENSORS "
-                                    "frame was lost with the next one in flight; "
-                                    "fly --act-delay none on this link") from None
+                    # SENSORS k was lost and the board went on to k+1: k is never
+                    # answered (time does not run backwards on the board)
+                    if k == 0:
+                        raise LinkError("the board answered step 1 but not step 0: the first "
+                                        "SENSORS frame was lost; fly again, or --act-delay none "
+                                        "on this link") from None
+                    return None
                 if monotonic() >= deadline:
                     raise LinkTimeout(f"no ACTUATORS from the board within {step_timeout_s:.1f} s "
                                       f"(step {k}, sim time {k * dt_s:.2f} s)") from None
@@ -210,11 +222,14 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
         elif k % trace_every == 0:
             smp = (plant.t_s, snapshot())
         act = answer(k, frame)
-        closure.append(perf_ns() - t0)
-        a = act.fields
-        state = a["state"]
-        command_wire(a["throttle_pm"], a["gimbal_pitch_urad"], a["gimbal_yaw_urad"], a["roll_pm"],
-                     a["flags"])
+        if act is not None:
+            closure.append(perf_ns() - t0)
+            a = act.fields
+            state = a["state"]
+            command_wire(a["throttle_pm"], a["gimbal_pitch_urad"], a["gimbal_yaw_urad"],
+                         a["roll_pm"], a["flags"])
+        else:  # lost for good: the command in effect stays, as on a vehicle
+            held += 1
         if smp is not None:
             samples.append((smp[0], smp[1], a))
             smp = None
@@ -239,7 +254,7 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
         _record(trace, t_s, as_truth(smp), a)
     return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
                       wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
-                      ended_by=ended_by, retries=retries)
+                      ended_by=ended_by, retries=retries, held=held)
 
 
 def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_step=None,

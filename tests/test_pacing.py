@@ -142,3 +142,39 @@ def test_realtime_200hz_completes_a_landing_and_counts_misses():
     assert 0 <= r.misses <= r.steps and r.late <= r.steps
     assert len(r.closure_ns) > 0.9 * r.steps
     assert 0.8 < r.rtf < 1.2  # it ran on the wall clock
+
+
+class _LosesOneWrite:
+    """A port that loses the n-th frame written to it and nothing else (not a
+    FaultyPort: with one of those the loop steps one at a time)."""
+
+    def __init__(self, port, n):
+        self._port = port
+        self._n = n
+
+    def write(self, data):
+        self._n -= 1
+        if self._n == 0:
+            return len(data)
+        return self._port.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._port, name)
+
+
+@pytest.mark.timeout(180)
+def test_a_sensors_frame_overtaken_by_the_next_is_counted_and_its_command_held():
+    with Session(SitlTarget()) as s:
+        s.configure(PLANAR_PARAMS)
+        s.arm()
+        s.link.port = _LosesOneWrite(s.link.port, 50)
+        plant = _CommandClock()
+        seen = []
+        r = fly_lockstep(s.link, plant, rate_hz=100, max_time_s=40, step_timeout_s=5.0,
+                         act_delay="frame", on_step=lambda k, p, a: seen.append((k, a["step"])))
+    assert r.ended_by == "plant"
+    assert r.held == 1
+    # the lost step is the one whose answer is missing; the command before stays in effect
+    lost = [k for k, step in seen if step != k]
+    assert len(lost) == 1 and dict(seen)[lost[0]] == lost[0] - 1
+    assert len(plant.applied_at_s) == r.steps - 1
