@@ -318,9 +318,9 @@ class App:
         self.heap_free = gc.mem_free()
 
     @micropython.native
-    def slack(self):
-        """Work that must not run inside a cycle: GC, watchdog, link-loss check."""
-        b = self.board
+    def housekeeping(self):
+        """GC and watchdog: after every cycle, outside it.  (The timeouts slack()
+        checks cannot run out there: the link was heard a cycle ago.)"""
         # mem_free walks the heap (~35 us on a 192K VM heap, far more on a
         # Pico): look every _GC_CHECK_EVERY passes, cycles allocate nothing
         # (fw_alloc_bytes_per_cycle), so nothing fills it between two looks
@@ -331,7 +331,13 @@ class App:
             self.heap_free = gc.mem_free()
             if self.heap_free < _GC_FREE_MIN:
                 self.collect()
-        b.feed_watchdog()
+        self.board.feed_watchdog()
+
+    @micropython.native
+    def slack(self):
+        """Idle time (no frame waiting): housekeeping, the arm and link-loss timeouts."""
+        self.housekeeping()
+        b = self.board
         if self.seq.state == m.ST_ARMED:
             quiet_ms = b.ticks_diff(b.ticks_us(), self.last_rx_tick) // 1000
             if quiet_ms > self.params.values[_P_ARM_TO]:
@@ -374,7 +380,7 @@ class App:
                 except Exception as e:  # noqa: BLE001 - any fault must end in a safe state
                     self.fail_safe(e)
                 self.after_cycle()
-                self.slack()
+                self.housekeeping()
             elif mid == m.COMMAND:
                 try:
                     self.command()

@@ -128,10 +128,29 @@ class Estimator:
         if not self.initialised:
             self._init_from(s)
         dt100 = dt // 100  # 100 us units keep rate*dt products small on a 30-bit int machine
-        # attitude: q <- q (1, dtheta / 2), dtheta from all three body rates
-        dx = self._dtheta(s.gyro_x_urads, dt100, 0)
-        dy = self._dtheta(s.gyro_y_urads, dt100, 1)
-        dz = self._dtheta(s.gyro_z_urads, dt100, 2)
+        # attitude: q <- q (1, dtheta / 2), dtheta (urad) from all three body rates,
+        # each rate clamped to 20 rad/s and the step to 40 ms (a gap this long is not
+        # integrable anyway: keeps w dt a small int), the remainder carried so slow
+        # rates are not floored away (written out, not a helper: this runs every cycle)
+        gx = s.gyro_x_urads
+        gy = s.gyro_y_urads
+        gz = s.gyro_z_urads
+        d100 = dt100 if dt100 <= 400 else 400
+        w = 20000000 if gx > 20000000 else (-20000000 if gx < -20000000 else gx)
+        q = w // 10 * d100 + self.r_gx
+        self.r_gx = q % 1000
+        dx = q // 1000
+        dx = _DMAX if dx > _DMAX else (-_DMAX if dx < -_DMAX else dx)
+        w = 20000000 if gy > 20000000 else (-20000000 if gy < -20000000 else gy)
+        q = w // 10 * d100 + self.r_gy
+        self.r_gy = q % 1000
+        dy = q // 1000
+        dy = _DMAX if dy > _DMAX else (-_DMAX if dy < -_DMAX else dy)
+        w = 20000000 if gz > 20000000 else (-20000000 if gz < -20000000 else gz)
+        q = w // 10 * d100 + self.r_gz
+        self.r_gz = q % 1000
+        dz = q // 1000
+        dz = _DMAX if dz > _DMAX else (-_DMAX if dz < -_DMAX else dz)
         w = self.qw
         x = self.qx
         y = self.qy
@@ -142,9 +161,9 @@ class Estimator:
         self.qz = z + _qd(w, dz) + _qd(x, dy) - _qd(y, dx)
         self._attitude()
         # rates: the body's, and the world lean's (dtilt/dt = M (wy, -wx))
-        rx = s.gyro_y_urads
-        ry = -s.gyro_x_urads
-        self.roll_rate_uradps = s.gyro_z_urads
+        rx = gy
+        ry = -gx
+        self.roll_rate_uradps = gz
         self.rate_x_uradps = _m14(rx, self.m00) + _m14(ry, self.m01)
         self.rate_y_uradps = _m14(rx, self.m10) + _m14(ry, self.m11)
         # specific force to the world with the full rotation
@@ -220,62 +239,43 @@ class Estimator:
         self.valid = True
 
     @micropython.native
-    def _dtheta(self, w, dt100, i):
-        """Rotation (urad) at body rate w (urad/s) over dt100 (100 us units); the
-        remainder is carried so slow rates are not floored away."""
-        w = 20000000 if w > 20000000 else (-20000000 if w < -20000000 else w)
-        if dt100 > 400:
-            dt100 = 400  # a gap this long is not integrable anyway; keep w dt a small int
-        if i == 0:
-            q = w // 10 * dt100 + self.r_gx
-            self.r_gx = q % 1000
-        elif i == 1:
-            q = w // 10 * dt100 + self.r_gy
-            self.r_gy = q % 1000
-        else:
-            q = w // 10 * dt100 + self.r_gz
-            self.r_gz = q % 1000
-        d = q // 1000
-        return _DMAX if d > _DMAX else (-_DMAX if d < -_DMAX else d)
-
-    @micropython.native
     def _attitude(self):
         """Renormalise q and derive the rotation matrix (2**14), the lean and M."""
+        qw = self.qw
+        qx = self.qx
+        qy = self.qy
+        qz = self.qz
         # components at 2**14 (rounded): their products are at 2**28 = 1
-        aw = (self.qw + 256) >> 9
-        ax = (self.qx + 256) >> 9
-        ay = (self.qy + 256) >> 9
-        az = (self.qz + 256) >> 9
+        aw = (qw + 256) >> 9
+        ax = (qx + 256) >> 9
+        ay = (qy + 256) >> 9
+        az = (qz + 256) >> 9
         e = aw * aw + ax * ax + ay * ay + az * az - 268435456  # |q|^2 - 1, 2**28
         e = 131072 if e > 131072 else (-131072 if e < -131072 else e)
         # q (1 - e / 2): q e / 2**29 split at 2**12
-        q = self.qw
-        self.qw = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
-        q = self.qx
-        self.qx = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
-        q = self.qy
-        self.qy = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
-        q = self.qz
-        self.qz = q - ((q >> 12) * e >> 17) - ((q & 4095) * e >> 29)
+        self.qw = qw - ((qw >> 12) * e >> 17) - ((qw & 4095) * e >> 29)
+        self.qx = qx - ((qx >> 12) * e >> 17) - ((qx & 4095) * e >> 29)
+        self.qy = qy - ((qy >> 12) * e >> 17) - ((qy & 4095) * e >> 29)
+        self.qz = qz - ((qz >> 12) * e >> 17) - ((qz & 4095) * e >> 29)
         xx = ax * ax
         yy = ay * ay
         zz = az * az
         # R at 2**28, rounded to 2**14
-        self.r00 = (268435456 - 2 * (yy + zz) + 8192) >> 14
-        self.r01 = (2 * (ax * ay - aw * az) + 8192) >> 14
+        r00 = (268435456 - 2 * (yy + zz) + 8192) >> 14
+        r01 = (2 * (ax * ay - aw * az) + 8192) >> 14
         r02 = 2 * (ax * az + aw * ay)
         self.r02 = (r02 + 8192) >> 14
-        self.r10 = (2 * (ax * ay + aw * az) + 8192) >> 14
-        self.r11 = (268435456 - 2 * (xx + zz) + 8192) >> 14
+        r10 = (2 * (ax * ay + aw * az) + 8192) >> 14
+        r11 = (268435456 - 2 * (xx + zz) + 8192) >> 14
         r12 = 2 * (ay * az - aw * ax)
         self.r12 = (r12 + 8192) >> 14
         self.r20 = (2 * (ax * az - aw * ay) + 8192) >> 14
         self.r21 = (2 * (ay * az + aw * ax) + 8192) >> 14
         self.r22 = (268435456 - 2 * (xx + yy) + 8192) >> 14
-        self.m00 = self.r00
-        self.m01 = self.r01
-        self.m10 = self.r10
-        self.m11 = self.r11
+        self.r00 = self.m00 = r00
+        self.r01 = self.m01 = r01
+        self.r10 = self.m10 = r10
+        self.r11 = self.m11 = r11
         # the body axis in the world, (R02, R12), in urad (2**28 -> 1e6: x 15625 / 2**22) ...
         sx = (r02 >> 12) * 15625 >> 10
         sy = (r12 >> 12) * 15625 >> 10
