@@ -66,6 +66,7 @@ def flight_summary(rep):
         "propellant_kg": v.propellant_kg, "propellant_frac": v.propellant_frac,
         "sim_time_s": rep.loop.sim_time_s, "wall_time_s": rep.loop.wall_time_s,
         "rtf": rep.loop.rtf, "steps": rep.loop.steps, "pace": rep.loop.pace,
+        "act_delay": rep.loop.act_delay or None,
         "firmware": {"impl": rep.hello["impl"], "fw_hash": rep.hello["fw_hash"]},
         "states": rep.state_path(),
         "events": [list(e) for e in rep.events],
@@ -93,8 +94,9 @@ def format_flight(rep):
         ["wall time", f"{s['wall_time_s']:.2f} s", ""],
         ["real-time factor", f"{s['rtf']:.1f}x", ""],
     ]
+    delay = f", act-delay {rep.loop.act_delay}" if rep.loop.act_delay else ""
     out = [f"Hoverslam: {rep.vehicle}, firmware on {s['firmware']['impl']} ({rep.target}), "
-           f"{rep.loop.pace} {rep.rate_hz} Hz, seed {rep.seed}", ""]
+           f"{rep.loop.pace} {rep.rate_hz} Hz{delay}, seed {rep.seed}", ""]
     out.append(table(rows, ["", "value", "criterion"]))
     out.append("")
     out.append(table(link_rows(rep), ["link", "value", "criterion"]))

@@ -70,6 +70,7 @@ class LoopResult:
     final_state: int
     ended_by: str          # "plant" (touchdown or crash, settled) or "time limit"
     retries: int = 0       # lockstep: SENSORS sent again after a lost answer
+    act_delay: str = ""    # lockstep: when an answer takes effect ("frame" or "none")
     held: int = 0          # lockstep, a frame of delay: answers never given (their SENSORS was
     #                        lost with the next one in flight), the command before held instead
     late: int = 0          # realtime: answers that came after the next tick
@@ -254,7 +255,8 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
         _record(trace, t_s, as_truth(smp), a)
     return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
                       wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
-                      ended_by=ended_by, retries=retries, held=held)
+                      ended_by=ended_by, retries=retries, held=held,
+                      act_delay=act_delay)
 
 
 def fly_realtime(link, plant, rate_hz=200, max_time_s=180.0, settle_s=1.0, on_step=None,

@@ -101,8 +101,12 @@ def test_cli_flies_a_noisy_link_scenario_the_same_and_reports_both_ends(tmp_path
     assert lk["board_drops"] > 0 and lk["board_crc_errors"] is not None
     assert sum(lk["host_drops"].values()) > 0
     # lockstep re-sends what the link lost: the same flight as on a clean link
-    assert s["states"] == clean["states"]
-    assert s["touchdown_vz_mps"] == clean["touchdown_vz_mps"]
+    for key in ("touchdown_vz_mps", "touchdown_vh_mps", "miss_m", "sim_time_s", "verdict"):
+        assert s[key] == clean[key], key
+    # the states come from the board's EVENT frames, which cross the noisy downlink
+    # too and are not sent again: the report may miss one (where depends on timing)
+    rest = iter(clean["states"])
+    assert all(state in rest for state in s["states"]), (s["states"], clean["states"])
 
 
 @pytest.mark.timeout(240)
