@@ -215,7 +215,7 @@ def _derive(records):
 AREA_ALIASES = {"link": "lockstep", "demo": "lockstep"}  # the areas' names before they merged
 
 
-def _areas():
+def areas():
     areas = [("lockstep", bench_lockstep), ("realtime", bench_realtime)]
     try:
         from hil_rig.bench_protocol import bench_protocol
@@ -239,7 +239,7 @@ def _areas():
 def run_bench(only=None, out=ROOT / "bench-results.json", stream=sys.stdout):
     records = []
     failed = []
-    for area, fn in _areas():
+    for area, fn in areas():
         if only and area not in only:
             continue
         print(f"[bench] {area} ...", file=stream, flush=True)

@@ -201,10 +201,10 @@ def cmd_flash(args):
 
 
 def cmd_bench(args):
-    from hil_rig.bench import AREA_ALIASES, _areas, run_bench
+    from hil_rig.bench import AREA_ALIASES, areas, run_bench
     only = None
     if args.only:
-        known = [name for name, _ in _areas()]
+        known = [name for name, _ in areas()]
         only = {AREA_ALIASES.get(a.strip(), a.strip()) for a in args.only.split(",")}
         bad = sorted(only - set(known))
         if bad:

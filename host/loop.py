@@ -132,10 +132,10 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     answered instantly (the plant waits for the answer, then steps; PX4 and
     ArduPilot SITL lockstep).  A board's real latency lies between the two
     (see `--pace realtime`); "frame" is the default because a controller that
-    lands with more latency than the board has is tested on the safe side.  SENSORS k+1 then
-    needs only ACTUATORS k-1, so it goes out before ACTUATORS k is in: the
-    plant steps while the board computes, and a step costs about the longer
-    of the two instead of their sum.  Both are deterministic; on_step(k,
+    lands with more latency than the board has is tested on the safe side.
+    With "frame", SENSORS k+1 needs only ACTUATORS k-1, so it goes out before
+    ACTUATORS k is in: the plant steps while the board computes, and a step
+    costs about the longer of the two instead of their sum.  Both are deterministic; on_step(k,
     plant, a) sees the plant at t_k ("none") or t_k+1 ("frame")."""
     if act_delay not in ACT_DELAYS:
         raise ValueError(f"act_delay must be one of {', '.join(ACT_DELAYS)}, not {act_delay!r}")
@@ -251,8 +251,8 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     wall = time.perf_counter() - t_wall0
     link.pump()
     as_truth = plant.truth if has_snapshot else (lambda tr: tr)
-    for t_s, smp, a in samples:
-        _record(trace, t_s, as_truth(smp), a)
+    for t_s, snap, fields in samples:
+        _record(trace, t_s, as_truth(snap), fields)
     return LoopResult(pace="lockstep", rate_hz=rate_hz, steps=k, sim_time_s=plant.t_s,
                       wall_time_s=wall, closure_ns=closure, trace=trace, final_state=state,
                       ended_by=ended_by, retries=retries, held=held,
