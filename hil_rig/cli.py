@@ -69,6 +69,7 @@ def flight_summary(rep):
         "act_delay": rep.loop.act_delay or None,
         "firmware": {"impl": rep.hello["impl"], "fw_hash": rep.hello["fw_hash"]},
         "states": rep.state_path(),
+        "downlink_frames_missing": rep.link.get("host_drops", {}).get("seq_gap", 0),
         "events": [list(e) for e in rep.events],
         "link": rep.link,
         "link_criteria": [{"key": c.key, "value": c.value, "limit": c.limit, "ok": c.ok}
@@ -102,7 +103,13 @@ def format_flight(rep):
     out.append(table(link_rows(rep), ["link", "value", "criterion"]))
     out += link_notes(rep)
     out.append("")
-    out.append("states: " + " -> ".join(s["states"]))
+    line = "states: " + " -> ".join(s["states"])
+    missing = s["downlink_frames_missing"]
+    if missing:
+        # EVENTs are not sent again: what the noisy downlink lost is not in this log
+        line += (f"  (from EVENTs; {missing} frame{'s' if missing > 1 else ''} from the board "
+                 "never arrived, so this log may miss some)")
+    out.append(line)
     faults = [e for e in rep.events if e[1] in ("fault", "exception", "link_lost")]
     for e in faults:
         out.append(f"event t={e[0]:.2f}s {e[1]}: {e[5]}")
