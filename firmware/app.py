@@ -121,6 +121,8 @@ class App:
         est = self.est
         guid = self.guid
         seq = self.seq
+        if dt_us > self.params.values[_P_LINK_TO] * 1000 and seq.state in _FLYING:
+            self.link_gap(dt_us // 1000)
         est.update(s)
         if seq.state == m.ST_LANDING_BURN or seq.state == m.ST_TERMINAL:
             guid.update_full_thrust(est.accel_z_mmps2, s.chamber_p_pm, seq.thr_ref_pm)
@@ -349,6 +351,15 @@ class App:
                 self.emit(m.EV_LINK_LOST, self.seq.state, self.seq.state, quiet_ms, "no SENSORS")
                 self.seq.abort("link lost", quiet_ms)
                 self.link.send_actuators(self.step, 0, 0, 0, 0, m.AF_LEGS_DOWN, self.seq.state)
+
+    def link_gap(self, gap_ms):
+        """SENSORS resumed after more than the link timeout of sim time: the link was
+        lost for that long, whatever this board's own clock says.  In lockstep the
+        board's clock barely moves while the host steps through an outage, so the
+        idle-time check (slack) cannot see it; on a real-time link both agree and
+        slack has usually aborted already (then the vehicle is no longer flying)."""
+        self.emit(m.EV_LINK_LOST, self.seq.state, self.seq.state, gap_ms, "SENSORS gap")
+        self.seq.abort("link lost", gap_ms)
 
     @micropython.native
     def run(self):

@@ -7,7 +7,10 @@ and the host's can be checked against what was injected.
 Uplink (host -> board) faults act per frame (the host writes one frame per
 write); downlink faults act on the byte stream as it is read.  Outage windows
 are in the clock the loop gives (`set_time`: sim time in lockstep, wall in
-real time); delays are wall-clock, as on a real wire.
+real time); delays are wall-clock, as on a real wire.  In lockstep the loop
+does not wait for an answer an outage has cut (`cut()`): it holds the
+command in effect and steps on, so sim time runs through the window and the
+board sees the gap in the SENSORS timestamps, as it would on the wall clock.
 """
 import math
 import random
@@ -78,6 +81,11 @@ class FaultyPort:
 
     def _in_outage(self):
         return any(a <= self.now_s < b for a, b in self.f.outages)
+
+    def cut(self):
+        """True while an outage window covers the loop's time: a frame sent now
+        gets no answer (the uplink loses it, or the downlink the answer)."""
+        return self._in_outage()
 
     def _acts(self, way):
         return self.f.direction in (way, "both")

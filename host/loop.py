@@ -10,7 +10,11 @@ Two pacings:
   a frame of delay the next SENSORS is already in flight, so a lost SENSORS
   can be overtaken: the board answers the next step and never this one (its
   time does not run backwards), and the command in effect is held for that
-  period, as on a vehicle, and counted (`held`).
+  period, as on a vehicle, and counted (`held`).  Through an injected
+  outage window (host.linkfaults) the loop does the same for every step the
+  window covers: sim time runs on with the command held, and the board sees
+  the gap in the SENSORS timestamps (it declares the link lost if the gap is
+  longer than its link timeout).
   `speed` caps the pace at N x real time (None: as fast as it goes).  The
   firmware sees only sim time, so the same seed gives the same flight at any
   speed.
@@ -71,8 +75,9 @@ class LoopResult:
     ended_by: str          # "plant" (touchdown or crash, settled) or "time limit"
     retries: int = 0       # lockstep: SENSORS sent again after a lost answer
     act_delay: str = ""    # lockstep: when an answer takes effect ("frame" or "none")
-    held: int = 0          # lockstep, a frame of delay: answers never given (their SENSORS was
-    #                        lost with the next one in flight), the command before held instead
+    held: int = 0          # lockstep: answers never given (an outage window cut them, or with a
+    #                        frame of delay their SENSORS was lost with the next one in flight),
+    #                        the command before held instead
     late: int = 0          # realtime: answers that came after the next tick
     misses: int = 0        # realtime: ticks whose answer had not come by then
     overruns: int = 0      # realtime: ticks the host itself started late
@@ -172,6 +177,11 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
 
     def answer(k, frame):
         nonlocal retries
+        if faulty_port is not None and faulty_port.cut():
+            # an outage window: no answer can come (the SENSORS or its answer is
+            # lost), and waiting would stop sim time inside the window for good
+            link.pump()
+            return None
         deadline = monotonic() + step_timeout_s
         while True:
             try:

@@ -111,27 +111,61 @@ def test_lossy_link_in_lockstep_is_retried_counted_and_changes_nothing():
     assert p.verdict() == p0.verdict()
 
 
-@pytest.mark.timeout(120)
-def test_uplink_outage_longer_than_the_link_timeout_aborts_the_flight():
-    # 2 s without SENSORS (sim time 3..5 s, in the landing burn) against a 1 s link timeout
-    faults = LinkFaults(outages=[[3.0, 5.0]], direction="up")
-    outputs = []
+def _outage_flight(outages, direction, link_timeout_ms=1000):
+    """A lockstep flight through an injected outage: (loop result, the board's
+    EVENTs, its last STATUS, the port's counts)."""
+    faults = LinkFaults(outages=outages, direction=direction)
     with Session(SitlTarget()) as s:
-        s.configure(dict(PLANAR_PARAMS, link_timeout_ms=1000))
+        s.configure(dict(PLANAR_PARAMS, link_timeout_ms=link_timeout_ms))
         s.arm()
         fport = FaultyPort(s.link.port, faults)
         s.link.port = fport
-        with pytest.raises(Exception):
-            # in lockstep the host cannot advance past an outage: it times out, and by then
-            # the firmware has declared the link lost
-            fly_lockstep(s.link, PlanarPlant(), rate_hz=100, max_time_s=40, step_timeout_s=2.5,
-                         faulty_port=fport, on_step=lambda k, p, a: outputs.append(a["state"]))
+        r = fly_lockstep(s.link, PlanarPlant(), rate_hz=100, max_time_s=40, step_timeout_s=5.0,
+                         faulty_port=fport)
+        s.link.port = fport.port  # what the board says after the flight, unfaulted
         s.link.pump(0.3)
-        evs = [e for e in s.link.events if e["code"] == m.EV_LINK_LOST]
-        states = [e["state_to"] for e in s.link.events if e["code"] == m.EV_STATE]
-    assert fport.counts["outage_frames"] > 0
-    assert evs and evs[0]["arg"] >= 1000
+        events = [e.fields for e in s.link.events]
+        status = s.link.status[-1].fields if s.link.status else {}
+    return r, events, status, fport.counts
+
+
+@pytest.mark.timeout(120)
+def test_lockstep_runs_through_an_uplink_outage_longer_than_the_link_timeout_and_aborts():
+    # 2 s without SENSORS (sim time 3..5 s, in the landing burn) against a 1 s link
+    # timeout.  The board's own clock barely moves while the host steps through the
+    # window (~0.02 s of wall time), so it must judge the gap by the frames' sim time
+    r, events, _, counts = _outage_flight([[3.0, 5.0]], "up")
+    assert r.ended_by == "plant"  # sim time ran through the window: no timeout, no hang
+    # every step in the window, held (give or take the step at an edge: sim time is a
+    # sum of 10 ms steps, a hair either side of 3.0)
+    assert counts["outage_frames"] == r.held and abs(r.held - 200) <= 1
+    lost = [e for e in events if e["code"] == m.EV_LINK_LOST]
+    assert len(lost) == 1 and 1990 <= lost[0]["arg"] <= 2020  # the gap, in ms
+    states = [e["state_to"] for e in events if e["code"] == m.EV_STATE]
     assert states[-1] == m.ST_ABORT
+    # detected with the first SENSORS after the gap, i.e. at t = 5 s
+    assert abs(lost[0]["step"] - 500) <= 1
+
+
+@pytest.mark.timeout(120)
+def test_lockstep_uplink_outage_shorter_than_the_link_timeout_is_flown_through():
+    r, events, _, counts = _outage_flight([[3.0, 3.5]], "up")
+    assert r.ended_by == "plant"
+    assert counts["outage_frames"] == r.held and abs(r.held - 50) <= 1
+    assert not [e for e in events if e["code"] == m.EV_LINK_LOST]
+    states = [m.STATE_NAMES[e["state_to"]] for e in events if e["code"] == m.EV_STATE]
+    assert "ABORT" not in states and states[-1] == "SAFED", states
+
+
+@pytest.mark.timeout(120)
+def test_lockstep_downlink_outage_holds_the_command_while_the_board_flies_on():
+    # the board gets every SENSORS (no link loss for it); its answers are lost, so
+    # the plant holds the last command it got for the 0.4 s of the window
+    r, events, status, counts = _outage_flight([[3.0, 3.4]], "down")
+    assert r.ended_by == "plant"
+    assert abs(r.held - 40) <= 1 and counts["outage_frames"] == 0 and counts["outage_bytes"] > 0
+    assert not [e for e in events if e["code"] == m.EV_LINK_LOST]
+    assert status["rx_drops"] == 0  # the board lost nothing
 
 
 @pytest.mark.timeout(120)

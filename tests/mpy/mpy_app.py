@@ -120,6 +120,31 @@ def test_link_lost_in_flight_aborts_with_engine_cut():
     assert b.of(m.ACTUATORS)[-1][5] & m.AF_ENGINE_ON == 0
 
 
+def test_a_sensors_gap_longer_than_the_link_timeout_aborts_even_if_the_board_clock_stood_still():
+    # lockstep through an outage: the host steps sim time on, the board's clock does not
+    a, b = _armed_app()
+    timeout_ms = a.params.get(index("link_timeout_ms"))
+    b.sensors(0, 0, alt_mm=900000)
+    b.sensors(1, 10000, alt_mm=900000)
+    b.sensors(2, 10000 + (timeout_ms + 500) * 1000, alt_mm=900000)
+    a.run()
+    lost = [e for e in b.of(m.EVENT) if e[1] == m.EV_LINK_LOST]
+    assert len(lost) == 1 and lost[0][4] == timeout_ms + 500  # arg: the gap, ms
+    assert a.seq.state == m.ST_ABORT
+    assert b.of(m.ACTUATORS)[-1][0] == 2  # step 2 still answered, with the engine cut
+    assert b.of(m.ACTUATORS)[-1][5] & m.AF_ENGINE_ON == 0
+
+
+def test_a_sensors_gap_within_the_link_timeout_is_flown_through():
+    a, b = _armed_app()
+    timeout_ms = a.params.get(index("link_timeout_ms"))
+    b.sensors(0, 0, alt_mm=900000)
+    b.sensors(1, (timeout_ms - 100) * 1000, alt_mm=900000)
+    a.run()
+    assert not [e for e in b.of(m.EVENT) if e[1] == m.EV_LINK_LOST]
+    assert a.seq.state == m.ST_COAST
+
+
 def test_arm_confirm_outside_the_window_is_refused():
     _fresh_dir()
     b = FakeBoard()
