@@ -19,6 +19,8 @@ _P_KI = index("rate_ki_pm")
 _P_KD = index("rate_kd_pm")
 _P_ALPHA = index("alpha_gimbal_pm")
 _P_GMAX = index("gimbal_max_urad")
+_P_ACTD = index("act_delay_ms")
+_P_LEADK = index("att_lead_pm")
 
 _I_LIMIT = const(200000)  # integrator limit, urad/s * s
 
@@ -42,6 +44,10 @@ class RatePid:
         """rate_ff / acc_ff: the target's own rate and angular acceleration
         (a moving target, e.g. a cone), fed forward."""
         p = self.p
+        lead = p[_P_ACTD] * p[_P_LEADK] // 1000  # ms
+        if lead > 0:
+            # the answer takes effect `lead` later: steer the lean it will have then
+            angle_urad += rate_uradps // 1000 * lead
         # x * k // 1000 is computed as x // 1000 * k + x % 1000 * k // 1000, the
         # same value without the product x * k, which leaves rp2's small ints
         # (2**30) on agile vehicles (rate error x rate_kp: 2e10 on the hobby lander)

@@ -53,6 +53,7 @@ _P_DTAPER = index("dump_taper_ms")
 _P_DSTOP = index("dump_stop_mm")
 _P_DAPEX = index("dump_apex_mm")
 _P_DTS = index("dump_ts_ms")
+_P_ACTD = index("act_delay_ms")
 _PRED_MS = const(50)      # step of the stopping-point prediction ...
 _PRED_EVERY = const(4)    # ... made every this many cycles (25 Hz at 100 Hz)
 _RISE_MS = const(20)      # step of the tail-off climb after the stop ...
@@ -191,8 +192,9 @@ class Guidance:
             # solid motor: to stop at the ground, light at h = -v t_b + K (K from
             # the thrust curve, fitted with drag on the ground).  Judge it at the
             # moment the motor will really light, one ignition delay ahead, with
-            # the speed it will have gained by then
-            lead = p[_P_LEAD]
+            # the speed it will have gained by then; the command itself reaches the
+            # motor act_delay after this cycle's SENSORS
+            lead = p[_P_LEAD] + p[_P_ACTD]
             v = est.vz_mmps
             if v >= 0:
                 return False
@@ -604,8 +606,10 @@ class Guidance:
         if amp <= 0:
             return
         self.phase = (self.phase + w * dt_ms // 96) & 0xFFFF  # 65536 / (2 pi 1000) = 1 / 96
-        c = sin16(self.phase + 16384)
-        sn = sin16(self.phase)
+        # the gimbal answer takes effect act_delay later: aim at the cone's point then
+        ph = self.phase + w * p[_P_ACTD] // 96
+        c = sin16(ph + 16384)
+        sn = sin16(ph)
         self.tilt_x_cmd_urad = lx + (amp >> 4) * c // 1024
         self.tilt_y_cmd_urad = ly + (amp >> 4) * sn // 1024
         r = amp // 1000 * w  # urad/s: the cone's angular speed

@@ -67,6 +67,10 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
     veh = load_vehicle(vehicle)
     plant = Plant(veh, seed=seed, faults=faults, wind=wind, initial=initial)
     params = firmware_params(veh, initial=initial)
+    # the actuation latency the board must anticipate: in lockstep with act_delay
+    # "frame" an answer takes effect one control period after its SENSORS
+    params["act_delay_ms"] = (int(round(1000 / rate_hz))
+                              if pace == "lockstep" and act_delay == "frame" else 0)
     if param_overrides:
         params.update(param_overrides)
     if max_time_s is None:

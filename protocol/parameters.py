@@ -80,6 +80,8 @@ TABLE = (
     ("dump_apex_mm", 0, 0, 10000),              # ... and where the tail-off lifts it from there, up to this (0: off)
     ("upright_ms", 0, 0, 100000),               # solid: hold upright from this burn time on (0: in the terminal phase only)
     ("est_tilt_k_pm", 0, 0, 10000),             # estimator: tilt correction from GNSS velocity under thrust, 1/s x1000 (0: off)
+    ("act_delay_ms", 0, 0, 1000),               # actuation latency: a command takes effect this long after its SENSORS (the rig says)
+    ("att_lead_pm", 0, 0, 2000),                # attitude loop on the lean predicted act_delay x this per mille ahead (0: off)
 )
 
 
