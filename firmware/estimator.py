@@ -13,7 +13,13 @@ estimate from when the fix was taken (`gnss_latency_ms` back, from a ring of
 past estimates), and under thrust, if `est_tilt_k_pm` > 0, the tilt: a wrong
 lean turns thrust into a sideways acceleration the GNSS velocity disagrees
 with.  Fresh altimeter samples correct height and vertical speed.  Through a
-GNSS dropout the IMU carries the state.  The vehicle is taken as upright when
+GNSS dropout the IMU carries the state.  With `est_kf` the vertical channel is
+a steady-state Kalman filter instead: height, vz and a vertical accel bias, each
+altimeter and GNSS-vz innovation spread over the three by fixed gains
+(est_kf_*_upm, from the periodic Riccati solution for the sensors' noise).
+With `est_lever_mm` the ring keeps the velocity of the GNSS antenna (the body
+origin, on the axis below the IMU), which the rotation moves on top of the
+CG's: coning swings it round at ~0.4 m/s.  The vehicle is taken as upright when
 the estimator is reset at arming (INS alignment is upstream of this software).
 """
 from array import array
@@ -29,6 +35,11 @@ _P_KG = index("est_gnss_k_pm")
 _P_KA = index("est_alt_k_pm")
 _P_G = index("gravity_mmps2")
 _P_KT = index("est_tilt_k_pm")
+_P_KF = index("est_kf")
+_P_KHH = index("est_kf_hh_upm")  # the six gains, consecutive rows
+_P_LEVER = index("est_lever_mm")
+_BMAX = const(20000000)     # accel bias estimate cap, 1e-4 mm/s^2 (2 m/s^2)
+_EMAX = const(50000)        # innovations clipped to this (mm, mm/s) before a gain
 _QS = const(8388608)        # 2**23: a unit quaternion component
 _DMAX = const(100000)       # rotation per cycle cap, urad (10 rad/s at 100 Hz)
 _TILT_A_MIN = const(5000)   # tilt is corrected from GNSS only above this thrust, mm/s^2
@@ -40,6 +51,14 @@ def _qd(a, d):
     """a * d / 2e6: a quaternion component (2**23) times half an angle d (urad),
     split so every product stays a small int (|a| <= 2**23 + a bit, |d| <= 1e5)."""
     return (a // 1000 * d + a % 1000 * d // 1000) // 2000
+
+
+@micropython.native
+def _ku(e, k):
+    """e * k / 100 for |e| <= _EMAX and 0 <= k < 1e6 (a gain x1e-6): e k in units of
+    1e-4, split so every product stays a small int."""
+    e = _EMAX if e > _EMAX else (-_EMAX if e < -_EMAX else e)
+    return e * (k // 1000) * 10 + e * (k % 1000) // 100
 
 
 @micropython.native
@@ -100,6 +119,7 @@ class Estimator:
         self.f_y = 0
         self.f_z = 0
         self.f_ok = False
+        self.b4 = 0           # vertical accel bias correction (est_kf), 1e-4 mm/s^2
         self.last_gnss_z = -1
         self.last_gnss_vz = -1
         self.last_alt = -1
@@ -189,7 +209,7 @@ class Estimator:
         vz0 = self.vz_mmps
         vx0 = self.vx_mmps
         vy0 = self.vy_mmps
-        q = ((az + self.f_z) // 2 - g) * dt100 + self.r_vz
+        q = ((az + self.f_z) // 2 - g) * dt100 + self.r_vz + (self.b4 // 100) * dt100 // 100
         self.vz_mmps += q // 10000
         self.r_vz = q % 10000
         q = (ax + self.f_x) // 2 * dt100 + self.r_vx
@@ -211,13 +231,24 @@ class Estimator:
         self.y_mm += q // 20000
         self.r_y = q % 20000
         # remember this estimate for latency compensation
+        # (with est_lever_mm: the velocity of the GNSS antenna, the body origin, which
+        # the rotation moves on top of the CG's: R (w x r), r = (0, 0, -lever); coning
+        # 12 deg at 1 turn/s swings it round at ~0.4 m/s)
         i = self.n % _RING
         self.h_alt[i] = self.alt_mm
-        self.h_vz[i] = self.vz_mmps
         self.h_x[i] = self.x_mm
         self.h_y[i] = self.y_mm
-        self.h_vx[i] = self.vx_mmps
-        self.h_vy[i] = self.vy_mmps
+        c = self.p[_P_LEVER]
+        if c > 0:
+            bx = -(gy // 1000) * c // 1000  # mm/s, body
+            by = (gx // 1000) * c // 1000
+            self.h_vx[i] = self.vx_mmps + _m14(bx, self.r00) + _m14(by, self.r01)
+            self.h_vy[i] = self.vy_mmps + _m14(bx, self.r10) + _m14(by, self.r11)
+            self.h_vz[i] = self.vz_mmps + _m14(bx, self.r20) + _m14(by, self.r21)
+        else:
+            self.h_vz[i] = self.vz_mmps
+            self.h_vx[i] = self.vx_mmps
+            self.h_vy[i] = self.vy_mmps
         self.n += 1
         f = s.flags
         p = self.p
@@ -229,7 +260,10 @@ class Estimator:
             self.gnss_ok = True
         else:
             self.gnss_ok = False
-        if f & _ALT_VALID and s.alt_mm != self.last_alt:
+        if f & _ALT_VALID and s.alt_mm != self.last_alt and p[_P_KF]:
+            self.last_alt = s.alt_mm
+            self._kf_update(s.alt_mm - self.alt_mm, p[_P_KHH], p[_P_KHH + 1], p[_P_KHH + 2])
+        elif f & _ALT_VALID and s.alt_mm != self.last_alt:
             self.last_alt = s.alt_mm
             k = p[_P_KA]
             e = s.alt_mm - self.alt_mm
@@ -319,7 +353,10 @@ class Estimator:
         j = (self.n - 1 - lag) % _RING
         k = p[_P_KG]
         e = s.gnss_vz_mmps - self.h_vz[j]
-        self.vz_mmps += e * k // 1000
+        if p[_P_KF]:
+            self._kf_update(e, p[_P_KHH + 3], p[_P_KHH + 4], p[_P_KHH + 5])
+        else:
+            self.vz_mmps += e * k // 1000
         ex = s.gnss_vx_mmps - self.h_vx[j]
         self.vx_mmps += ex * k // 1000
         ey = s.gnss_vy_mmps - self.h_vy[j]
@@ -335,6 +372,20 @@ class Estimator:
         if not s.flags & _ALT_VALID:
             e = s.gnss_z_mm - self.h_alt[j]
             self.alt_mm += e * k // 1000
+
+    @micropython.native
+    def _kf_update(self, e, kh, kv, kb):
+        """Vertical Kalman correction by the innovation e (mm or mm/s) with the
+        steady-state gains kh, kv, kb (x1e-6) on height, vz and the accel bias,
+        through the integration remainders (no rounding drift)."""
+        q = _ku(e, kh) * 2 + self.r_alt  # 1e-4 mm -> the height remainder's 1/20000 mm
+        self.alt_mm += q // 20000
+        self.r_alt = q % 20000
+        q = _ku(e, kv) + self.r_vz       # 1e-4 mm/s: the vz remainder's unit
+        self.vz_mmps += q // 10000
+        self.r_vz = q % 10000
+        b = self.b4 + _ku(e, kb)
+        self.b4 = _BMAX if b > _BMAX else (-_BMAX if b < -_BMAX else b)
 
     @micropython.native
     def _tilt_fix(self, ex, ey, kt, a_ms2):

@@ -82,6 +82,14 @@ TABLE = (
     ("est_tilt_k_pm", 0, 0, 10000),             # estimator: tilt correction from GNSS velocity under thrust, 1/s x1000 (0: off)
     ("act_delay_ms", 0, 0, 1000),               # actuation latency: a command takes effect this long after its SENSORS (the rig says)
     ("att_lead_pm", 0, 0, 2000),                # attitude loop on the lean predicted act_delay x this per mille ahead (0: off)
+    ("est_kf", 0, 0, 1),                        # estimator: vertical Kalman filter (height, vz, accel bias), gains est_kf_* x1e-6 (0: est_alt_k / est_gnss_k)
+    ("est_kf_hh_upm", 0, 0, 999999),            # ... height per mm of altimeter innovation, per sample
+    ("est_kf_vh_upm", 0, 0, 999999),            # ... vz (mm/s) per mm of altimeter innovation, 1/s
+    ("est_kf_bh_upm", 0, 0, 999999),            # ... accel bias (mm/s^2) per mm of altimeter innovation, 1/s^2
+    ("est_kf_hv_upm", 0, 0, 999999),            # ... height (mm) per mm/s of GNSS vz innovation, s
+    ("est_kf_vv_upm", 0, 0, 999999),            # ... vz per mm/s of GNSS vz innovation, per fix
+    ("est_kf_bv_upm", 0, 0, 999999),            # ... accel bias (mm/s^2) per mm/s of GNSS vz innovation, 1/s
+    ("est_lever_mm", 0, 0, 10000),              # estimator: GNSS antenna (body origin) this far below the IMU on the axis, w x r compensated (0: off)
 )
 
 
