@@ -54,13 +54,13 @@ _P_DSTOP = index("dump_stop_mm")
 _P_DAPEX = index("dump_apex_mm")
 _P_DTS = index("dump_ts_ms")
 _P_ACTD = index("act_delay_ms")
+_P_DSLEW = index("dump_slew_uradps")
 _PRED_MS = const(50)      # step of the stopping-point prediction ...
 _PRED_EVERY = const(4)    # ... made every this many cycles (25 Hz at 100 Hz)
 _RISE_MS = const(20)      # step of the tail-off climb after the stop ...
 _RISE_N = const(60)       # ... for at most this many steps
 _PLAN_MS = const(100)     # step of the dumping plan's lever integral
 _BODY_PM = const(800)     # share of the thrust tilt the body gives (the gimbal adds the rest)
-_AMP_SLEW = const(2000)   # cone amplitude change, urad per ms (2 rad/s)
 _RING = const(128)        # velocity samples for the average over one cone turn
 _H_MAX_MM = const(20000)  # height errors beyond this are all "far too high"
 _LAT_SHARE = const(12)    # the lateral guidance keeps at least 1 / this of the tilt budget
@@ -594,7 +594,7 @@ class Guidance:
         if tau_ms >= end:
             amp = 0
         else:
-            step = _AMP_SLEW * dt_ms
+            step = p[_P_DSLEW] // 1000 * dt_ms
             if want > amp + step:
                 amp += step
             elif want < amp - step:

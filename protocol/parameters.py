@@ -90,6 +90,7 @@ TABLE = (
     ("est_kf_vv_upm", 0, 0, 999999),            # ... vz per mm/s of GNSS vz innovation, per fix
     ("est_kf_bv_upm", 0, 0, 999999),            # ... accel bias (mm/s^2) per mm/s of GNSS vz innovation, 1/s
     ("est_lever_mm", 0, 0, 10000),              # estimator: GNSS antenna (body origin) this far below the IMU on the axis, w x r compensated (0: off)
+    ("dump_slew_uradps", 2000000, 10000, 20000000),  # thrust-vector dumping: the cone's amplitude changes at most this fast
 )
 
 
