@@ -209,7 +209,9 @@ class Estimator:
         vz0 = self.vz_mmps
         vx0 = self.vx_mmps
         vy0 = self.vy_mmps
-        q = ((az + self.f_z) // 2 - g) * dt100 + self.r_vz + (self.b4 // 100) * dt100 // 100
+        # (the bias term over at most 40 ms, d100: a long SENSORS gap would take the
+        # product past rp2's small ints, and the bias is no better known for it)
+        q = ((az + self.f_z) // 2 - g) * dt100 + self.r_vz + (self.b4 // 100) * d100 // 100
         self.vz_mmps += q // 10000
         self.r_vz = q % 10000
         q = (ax + self.f_x) // 2 * dt100 + self.r_vx
