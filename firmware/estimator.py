@@ -262,16 +262,16 @@ class Estimator:
             self.gnss_ok = True
         else:
             self.gnss_ok = False
-        if f & _ALT_VALID and s.alt_mm != self.last_alt and p[_P_KF]:
+        if f & _ALT_VALID and s.alt_mm != self.last_alt:
             self.last_alt = s.alt_mm
-            self._kf_update(s.alt_mm - self.alt_mm, p[_P_KHH], p[_P_KHH + 1], p[_P_KHH + 2])
-        elif f & _ALT_VALID and s.alt_mm != self.last_alt:
-            self.last_alt = s.alt_mm
-            k = p[_P_KA]
             e = s.alt_mm - self.alt_mm
-            self.alt_mm += e * k // 1000
-            if not self.gnss_ok:
-                self.vz_mmps += e * k // 4000  # the altimeter also steers vz through a dropout
+            if p[_P_KF]:
+                self._kf_update(e, p[_P_KHH], p[_P_KHH + 1], p[_P_KHH + 2])
+            else:
+                k = p[_P_KA]
+                self.alt_mm += e * k // 1000
+                if not self.gnss_ok:
+                    self.vz_mmps += e * k // 4000  # the altimeter also steers vz through a dropout
         self.valid = True
 
     @micropython.native

@@ -79,13 +79,10 @@ class FaultyPort:
         self.now_s = t_s
         self._release()
 
-    def _in_outage(self):
-        return any(a <= self.now_s < b for a, b in self.f.outages)
-
     def cut(self):
         """True while an outage window covers the loop's time: a frame sent now
         gets no answer (the uplink loses it, or the downlink the answer)."""
-        return self._in_outage()
+        return any(a <= self.now_s < b for a, b in self.f.outages)
 
     def _acts(self, way):
         return self.f.direction in (way, "both")
@@ -118,7 +115,7 @@ class FaultyPort:
     # --- pyserial surface used by host.link ----------------------------------
     def write(self, data):
         f = self.f
-        if self._acts("up") and self._in_outage():
+        if self._acts("up") and self.cut():
             self.counts["outage_frames"] += 1
             return len(data)
         if f.drop_prob and self.rng.random() < f.drop_prob:
@@ -168,7 +165,7 @@ class FaultyPort:
         data = self.port.read(n)
         if not data or not self._acts("down"):
             return data
-        if self._in_outage():
+        if self.cut():
             self.counts["outage_bytes"] += len(data)
             return b""
         return self._garbage() + self._corrupt(data)
