@@ -415,12 +415,17 @@ class Plant:
 
     def sensors_wire(self, step):
         """sensors(step) as the SENSORS frame carries it: wire units, in table
-        order, bit for bit what hostcodec's tuple_from_si makes of sensors()
-        (the lockstep's per-step path)."""
+        order, bit for bit what hostcodec's tuple_from_si makes of sensors()."""
+        return tuple(self.sensors_wire_array(step).tolist())
+
+    def sensors_wire_array(self, step):
+        """sensors_wire(step) as an int64 array, for a writer's frame_ints (the
+        lockstep's per-step path); the plant's own buffer, valid until the next
+        call."""
         out = self._wire_out
         _wire(self._d, self._h, _S0, _WIRE_SCALE, _FLAG_MASKS, out)
         out[0] = step
-        return tuple(out.tolist())
+        return out
 
     def sensors(self, step):
         d = self._d

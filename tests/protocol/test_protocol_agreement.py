@@ -158,6 +158,10 @@ def _check_agreement(row, seq, values):
     fw = hf.FastWriter()
     fw.seq = seq
     assert fw.frame(mid, values) == frame
+    if mid in fw._ints:  # the compiled path of the all-integer messages, same bytes
+        fw.seq = seq
+        assert fw.frame_ints(mid, np.array(values, dtype=np.int64)) == frame
+        assert fw.seq == (seq + 1) & 0xFFFF
     assert frame[0] == 0 and frame[-1] == 0 and 0 not in frame[1:-1]
     assert len(frame) == framing.framed_size(mid)
     # and every decoder gets the message back
@@ -183,6 +187,27 @@ def test_all_codecs_agree_on_every_message(row):
     def check(sv):
         _check_agreement(row, sv[0], sv[1])
     check()
+
+
+@pytest.mark.timeout(30)
+def test_compiled_writer_refuses_a_value_outside_its_field_and_sends_nothing():
+    fw = hf.FastWriter()
+    vals = np.zeros(len(SPECS[m.SENSORS].fields), dtype=np.int64)
+    vals[SPECS[m.SENSORS].fields.index("chamber_p_pm")] = 70000  # an H field
+    with pytest.raises(struct.error, match=r"SENSORS\.chamber_p_pm: 70000 is outside"):
+        fw.frame_ints(m.SENSORS, vals)
+    with pytest.raises(ValueError, match="SENSORS has 17 fields, got 3 values"):
+        fw.frame_ints(m.SENSORS, np.zeros(3, dtype=np.int64))
+    with pytest.raises(ValueError, match="use frame"):
+        fw.frame_ints(m.COMMAND, np.zeros(5, dtype=np.int64))  # CRC-32 and a tag
+    assert fw.seq == 0  # no sequence number spent on a frame that was not made
+    # and with the lowest and highest values of every field it is the struct writer's
+    lo = [hf._INT_RANGE[c][0] for c in SPECS[m.SENSORS].codes]
+    hi = [hf._INT_RANGE[c][1] for c in SPECS[m.SENSORS].codes]
+    for v in (lo, hi):
+        ref = hf.FastWriter()
+        ref.seq = fw.seq
+        assert fw.frame_ints(m.SENSORS, np.array(v, dtype=np.int64)) == ref.frame(m.SENSORS, v)
 
 
 @pytest.mark.timeout(30)
