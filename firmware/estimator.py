@@ -16,7 +16,8 @@ with.  Fresh altimeter samples correct height and vertical speed.  Through a
 GNSS dropout the IMU carries the state.  With `est_kf` the vertical channel is
 a steady-state Kalman filter instead: height, vz and a vertical accel bias, each
 altimeter and GNSS-vz innovation spread over the three by fixed gains
-(est_kf_*_upm, from the periodic Riccati solution for the sensors' noise).
+(est_kf_*_upm, the periodic Riccati solution for the sensors' noise: the rig's
+hil_rig/kalman.py).
 With `est_lever_mm` the ring keeps the velocity of the GNSS antenna (the body
 origin, on the axis below the IMU), which the rotation moves on top of the
 CG's: coning swings it round at ~0.4 m/s.  The vehicle is taken as upright when
