@@ -23,6 +23,7 @@ from link import Link, ARM_WINDOW_US
 FW_VERSION = 1  # major*100 + minor
 _STATUS_EVERY = const(10)     # cycles between STATUS frames
 _EVENT_SLOTS = const(16)      # events queued in a cycle, sent in slack time
+_EVENT_RING = const(32)       # the last events, for CMD_GET_EVENT (protocol EVENT_RING)
 _GC_FREE_MIN = const(24576)   # collect in slack time below this many free bytes
 _GC_CHECK_EVERY = const(64)   # slack passes between heap checks
 _P_LINK_TO = index("link_timeout_ms")
@@ -36,6 +37,8 @@ _P_UPRIGHT = index("upright_ms")
 _HOLD_PM = const(100)         # a solid motor still pushing this hard after touchdown: steer on
 _FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 _BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
+if m.EVENT_RING != _EVENT_RING:  # const() takes a literal: the table's value, checked
+    raise ImportError("app: _EVENT_RING is not protocol.messages.EVENT_RING")
 
 
 class App:
@@ -62,8 +65,12 @@ class App:
         self.slack_n = 0
         self.heap_free = gc.mem_free()  # as of the last heap check (STATUS reports it)
         self.fw_hash = tree_hash32(fw_dirs)  # once, at boot, while GC is still on
-        # events raised inside a cycle wait here (preallocated) until slack time
-        self.ev_queue = [[0, 0, 0, 0, 0, ""] for _ in range(_EVENT_SLOTS)]
+        # every event is numbered (ev_no) and kept in a ring of the last _EVENT_RING
+        # (preallocated), so the host can ask again for one a noisy link lost
+        # (CMD_GET_EVENT); those raised inside a cycle wait there until slack time
+        self.ev_ring = [[0, 0, 0, 0, 0, "", -1] for _ in range(_EVENT_RING)]
+        self.ev_next = 0      # the next event's ev_no
+        self.ev_first = 0     # the first of the ev_n waiting
         self.ev_n = 0
         self.ev_lost = 0
         self.in_cycle = False
@@ -78,27 +85,35 @@ class App:
 
     # --- reporting --------------------------------------------------------
     def emit(self, code, s_from, s_to, arg, text):
-        if not self.in_cycle:
-            self.link.send_event(self.step, code, s_from, s_to, arg, text)
-            return
-        n = self.ev_n
-        if n >= _EVENT_SLOTS:
+        queue = self.in_cycle
+        if queue and self.ev_n >= _EVENT_SLOTS:
             self.ev_lost += 1
             return
-        e = self.ev_queue[n]
+        no = self.ev_next
+        e = self.ev_ring[no % _EVENT_RING]  # (65536 is a multiple of the ring: no seam at the wrap)
         e[0] = self.step
         e[1] = code
         e[2] = s_from
         e[3] = s_to
         e[4] = arg
         e[5] = text
-        self.ev_n = n + 1
+        e[6] = no
+        self.ev_next = (no + 1) & 0xFFFF
+        if not queue:
+            self.send_event(e)
+            return
+        if not self.ev_n:
+            self.ev_first = no
+        self.ev_n += 1
+
+    def send_event(self, e):
+        self.link.send_event(e[0], e[1], e[2], e[3], e[4], e[5], e[6])
 
     def flush_events(self):
-        q = self.ev_queue
+        ring = self.ev_ring
+        no = self.ev_first
         for i in range(self.ev_n):
-            e = q[i]
-            self.link.send_event(e[0], e[1], e[2], e[3], e[4], e[5])
+            self.send_event(ring[(no + i) % _EVENT_RING])
         self.ev_n = 0
 
     def hello(self):
@@ -251,6 +266,14 @@ class App:
                 result = value
             elif cmd == m.CMD_HELLO:
                 self.hello()
+            elif cmd == m.CMD_GET_EVENT:
+                if value == -1:
+                    result = self.ev_next
+                elif 0 <= value <= 0xFFFF and self.ev_ring[value % _EVENT_RING][6] == value:
+                    self.send_event(self.ev_ring[value % _EVENT_RING])
+                    result = value
+                else:
+                    status = m.NACK_BAD_VALUE  # never emitted, or older than the ring
             elif cmd == m.CMD_TIME_SYNC:
                 result = self.board.ticks_us()
             elif cmd == m.CMD_GET_PARAM:

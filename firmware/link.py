@@ -103,9 +103,9 @@ class Link:
                          self.dec.drops[DROP_CRC] & 0xFFFF, self.dec.drops[DROP_SEQ_GAP] & 0xFFFF)
         self.board.write(enc.finish(m.STATUS))
 
-    def send_event(self, step, code, s_from, s_to, arg, text):
+    def send_event(self, step, code, s_from, s_to, arg, text, ev_no):
         enc = self.enc
-        struct.pack_into(_FMT_EVENT, enc.raw, 4, step, code, s_from, s_to, arg, text)
+        struct.pack_into(_FMT_EVENT, enc.raw, 4, step, code, s_from, s_to, arg, text, ev_no)
         self.board.write(enc.finish(m.EVENT))
 
     def send_hello(self, fw_version, fw_hash, params_hash, impl, platform):

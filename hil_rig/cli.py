@@ -104,11 +104,15 @@ def format_flight(rep):
     out += link_notes(rep)
     out.append("")
     line = "states: " + " -> ".join(s["states"])
-    missing = s["downlink_frames_missing"]
-    if missing:
-        # EVENTs are not sent again: what the noisy downlink lost is not in this log
-        line += (f"  (from EVENTs; {missing} frame{'s' if missing > 1 else ''} from the board "
-                 "never arrived, so this log may miss some)")
+    got = rep.link.get("events_recovered") or 0
+    gone = rep.link.get("events_unrecovered")
+    if got or gone:
+        # the EVENTs the noisy downlink lost were asked for again after the flight
+        line += f"  ({got} event{'s' if got != 1 else ''} the link lost, asked for again"
+        line += (f"; {gone} could not be recovered: this log misses them)" if gone else ")")
+    elif gone is None and s["downlink_frames_missing"]:
+        line += ("  (the board could not be asked which events the link lost: "
+                 "this log may miss some)")
     out.append(line)
     faults = [e for e in rep.events if e[1] in ("fault", "exception", "link_lost")]
     for e in faults:

@@ -92,6 +92,9 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
         else:
             loop = fly_realtime(s.link, plant, rate_hz=rate_hz, max_time_s=max_time_s,
                                 on_step=on_step, faulty_port=fport)
+        # what the downlink lost of the flight's EVENTs, asked for again (over the
+        # same link, faults and all)
+        ev_recovered, ev_unrecovered = s.link.recover_events()
         dt = 1.0 / rate_hz
         events = [(e["step"] * dt, m.EVENT_NAMES.get(e["code"], str(e["code"])), e["state_from"],
                    e["state_to"], e["arg"], e["text"]) for e in s.link.events]
@@ -103,7 +106,8 @@ def run_flight(vehicle="falcon9", target="sitl", faults=(), seed=1, rate_hz=100,
                 "board_crc_errors": st.get("rx_crc_errors"), "board_seq_gaps": st.get("rx_seq_gaps"),
                 "steps": loop.steps, "retries": loop.retries, "held": loop.held, "late": loop.late, "misses": loop.misses,
                 "overruns": loop.overruns, "closure": closure_stats(loop.closure_ns),
-                "injected": dict(fport.counts) if fport else {}, "status_last": st}
+                "injected": dict(fport.counts) if fport else {}, "status_last": st,
+                "events_recovered": ev_recovered, "events_unrecovered": ev_unrecovered}
         hello = s.hello
     return FlightReport(vehicle=veh.name, seed=seed, rate_hz=rate_hz,
                         target=target if isinstance(target, str) else tgt.kind,

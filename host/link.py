@@ -306,6 +306,51 @@ class Link:
         return self.await_message("ACK", lambda f: f["counter"] == counter and f["cmd"] == cmd,
                                   timeout_s)
 
+    def recover_events(self, tries=3, timeout_s=0.25):
+        """Ask the board again for every EVENT of this session that did not
+        arrive (CMD_GET_EVENT), so the log is whole even over a lossy downlink;
+        returns (recovered, unrecoverable).  The board numbers its events
+        (ev_no) and keeps its last messages.EVENT_RING; this session's log starts
+        at the first EVENT it received (the handshake runs on a clean link).
+        The recovered events take their place in `events` by number."""
+        if not self.events:
+            return 0, 0
+        first = self.events[0]["ev_no"]
+        ack = self._ask_event(-1, tries, timeout_s)
+        if ack is None or ack["status"] != m.ACK_OK:
+            return 0, None  # the board did not say how many there are
+        end = ack["value"]
+        have = {e["ev_no"] for e in self.events}
+        missing = [n for n in ((first + i) & 0xFFFF for i in range((end - first) & 0xFFFF))
+                   if n not in have]
+        recovered = 0
+        for n in missing:
+            for _ in range(tries):
+                ack = self._ask_event(n, 1, timeout_s)
+                self.pump()
+                if any(e["ev_no"] == n for e in self.events):
+                    recovered += 1
+                    break
+                if ack is not None and ack["status"] != m.ACK_OK:
+                    break  # older than the board's ring: gone
+        # by number from the first, once each (a late original and its copy)
+        seen = set()
+        log = []
+        for e in sorted(self.events, key=lambda e: (e["ev_no"] - first) & 0xFFFF):
+            if e["ev_no"] not in seen:
+                seen.add(e["ev_no"])
+                log.append(e)
+        self.events = log
+        return recovered, len(missing) - recovered
+
+    def _ask_event(self, n, tries, timeout_s):
+        for _ in range(tries):
+            try:
+                return self.command(m.CMD_GET_EVENT, value=n, timeout_s=timeout_s, check=False)
+            except LinkTimeout:
+                continue
+        return None
+
     def hello(self, timeout_s=5.0):
         """Ask for HELLO until it comes; check the protocol version."""
         deadline = time.monotonic() + timeout_s

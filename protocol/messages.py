@@ -14,7 +14,7 @@ Row layout: (msg_id, NAME, direction, crc_bytes, fields)
 field: (name_with_unit, struct_code, description)
 """
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 # direction
 UP = 0  # host -> board
@@ -40,6 +40,10 @@ CMD_SET_PARAM = 6
 CMD_GET_PARAM = 7
 CMD_TIME_SYNC = 8
 CMD_HELLO = 9
+CMD_GET_EVENT = 10  # value = an EVENT's ev_no: the board sends that EVENT again (from the
+#                     last EVENT_RING it emitted), then ACKs; value = -1: ACK value = the
+#                     ev_no its next EVENT will have
+EVENT_RING = 32
 # commands that change vehicle state must carry a valid tag
 SIGNED_COMMANDS = (CMD_ARM, CMD_ARM_CONFIRM, CMD_DISARM, CMD_ABORT, CMD_SET_PARAM)
 
@@ -132,6 +136,7 @@ MESSAGES = (
         ("state_to", "B", "flight state after"),
         ("arg", "i", "event argument (unit given by the event)"),
         ("text", "24s", "short human-readable reason"),
+        ("ev_no", "H", "the board's event number since boot (CMD_GET_EVENT sends one again)"),
     )),
     (COMMAND, "COMMAND", UP, 4, (
         ("cmd", "B", "CMD_* code"),

@@ -9,6 +9,7 @@ from hil_rig.session import Session
 from hil_rig.targets import SitlTarget
 from host.linkfaults import FaultyPort, LinkFaults
 from host.loop import fly_lockstep, fly_realtime
+from protocol import hostfast as hf
 from protocol import messages as m
 
 sys.path.insert(0, str(Path(__file__).parent / "fakes"))
@@ -169,6 +170,71 @@ def test_lockstep_downlink_outage_holds_the_command_while_the_board_flies_on():
     assert abs(r.held - 40) <= 1 and counts["outage_frames"] == 0
     assert not [e for e in events if e["code"] == m.EV_LINK_LOST]
     assert status["rx_drops"] == 0  # the board lost nothing
+
+
+class _LosesStateEvents:
+    """A downlink that loses the board's state-transition EVENTs in flight (and
+    nothing else), whole frames, wherever the reads cut them."""
+
+    def __init__(self, port):
+        self.port = port
+        self.buf = b""
+        self.lost = []
+
+    def write(self, data):
+        return self.port.write(data)
+
+    @property
+    def in_waiting(self):
+        return self.port.in_waiting + (1 if self.buf else 0)
+
+    def read(self, n=1):
+        self.buf += self.port.read(self.port.in_waiting or n)
+        keep = self.buf.rfind(b"\x00")  # pass whole frames only; the rest waits
+        if keep < 0:
+            return b""
+        done, self.buf = self.buf[:keep], self.buf[keep:]
+        out = []
+        for seg in done.split(b"\x00"):
+            if seg:
+                raw = hf._cobs_decode(seg)
+                if raw[0] == m.EVENT and raw[4 + 4] == m.EV_STATE:  # payload: step (4), code
+                    self.lost.append(raw)
+                    continue
+            out.append(seg)
+        return b"\x00".join(out) + (b"\x00" if done.endswith(b"\x00") else b"")
+
+    def close(self):
+        self.port.close()
+
+
+@pytest.mark.timeout(120)
+def test_events_the_downlink_lost_are_asked_for_again_and_the_log_is_whole():
+    with Session(SitlTarget()) as s:
+        s.configure(PLANAR_PARAMS)
+        s.arm()
+        before = len(s.link.events)
+        wire = _LosesStateEvents(s.link.port)
+        s.link.port = wire
+        r = fly_lockstep(s.link, PlanarPlant(), rate_hz=100, max_time_s=40, step_timeout_s=5.0)
+        s.link.pump(0.2)
+        assert r.ended_by == "plant"
+        lost = len(wire.lost)
+        got_in_flight = [e.fields for e in s.link.events[before:]]
+        assert lost >= 4 and not [e for e in got_in_flight if e["code"] == m.EV_STATE]
+        s.link.port = wire.port  # the frames asked for again come through
+        recovered, gone = s.link.recover_events()
+        assert (recovered, gone) == (lost, 0)
+        log = [e.fields for e in s.link.events]
+        nos = [e["ev_no"] for e in log]
+        assert nos == list(range(nos[0], nos[0] + len(nos)))  # in order, none missing
+        states = [m.STATE_NAMES[e["state_to"]] for e in log if e["code"] == m.EV_STATE]
+        assert states[-4:] == ["LANDING_BURN", "TERMINAL", "TOUCHDOWN", "SAFED"], states
+        # and what came back is what was lost, byte for byte (the same EVENT again)
+        again = {e["ev_no"]: e for e in log}
+        for raw in wire.lost:
+            fields = hf.FastDecoder("dict")._conv[m.EVENT](raw)
+            assert again[fields["ev_no"]] == fields
 
 
 class _Wire:

@@ -1,5 +1,6 @@
 # The cyclic executive on the MicroPython VM with a fake board: commands,
 # persistence, fault containment, link loss.
+import gc
 import os
 from protocol import messages as m
 from protocol.parameters import index
@@ -180,3 +181,32 @@ def test_unix_board_ticks_wrap_at_2_pow_30_like_rp2():
     assert board_unix.ticks_diff(b, a) == 15
     assert board_unix.ticks_diff(a, b) == -15
     assert board_unix.ticks_us() < (1 << 30)
+
+
+def test_events_are_numbered_and_one_the_link_lost_is_sent_again_on_request():
+    # boot (ev 0), ARMED (1), COAST (2, queued in the cycle); then the host asks
+    a, b = _armed_app()
+    b.sensors(0, 0, alt_mm=900000)
+    b.command(m.CMD_GET_EVENT, value=-1, key=None)     # how many so far
+    b.command(m.CMD_GET_EVENT, value=1, key=None)      # ARMED, again
+    b.command(m.CMD_GET_EVENT, value=500, key=None)    # never emitted
+    for _ in range(m.EVENT_RING):                      # NACKs are events: push ARMED out
+        b.command(m.CMD_GET_EVENT, value=500, key=None)
+    b.command(m.CMD_GET_EVENT, value=1, key=None)      # older than the ring now
+    a.run()
+    gc.enable()  # (the executive leaves it off; decoding all this output allocates)
+    gc.collect()
+    msgs = b.messages()
+    evs = [v for i, v in msgs if i == m.EVENT]
+    assert [e[6] for e in evs[:3]] == [0, 1, 2]
+    assert evs[1][1] == m.EV_STATE and evs[1][3] == m.ST_ARMED
+    assert evs[2][3] == m.ST_COAST
+    acks = [v for i, v in msgs if i == m.ACK and v[0] == m.CMD_GET_EVENT]
+    assert acks[0][1] == m.ACK_OK and acks[0][3] == 3
+    assert acks[1][1] == m.ACK_OK and acks[1][3] == 1
+    assert evs[3] == evs[1]  # the same EVENT, number and all, before its ACK
+    assert acks[2][1] == m.NACK_BAD_VALUE
+    assert acks[-1][1] == m.NACK_BAD_VALUE
+    # every event sent once, in order, except the one asked for again
+    nos = [e[6] for e in evs[:3] + evs[4:]]
+    assert nos == list(range(len(nos)))

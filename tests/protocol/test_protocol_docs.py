@@ -44,7 +44,7 @@ def test_every_unit_suffix_in_the_tables_is_known():
     known_unitless = {"step", "flags", "state", "code", "arg", "text", "cmd", "status", "value",
                       "counter", "tag", "param_id", "impl", "platform", "fw_version", "fw_hash",
                       "params_hash", "proto_version", "heap_free", "gc_count", "rx_frames",
-                      "rx_drops", "rx_crc_errors", "rx_seq_gaps", "state_from", "state_to"}
+                      "rx_drops", "rx_crc_errors", "rx_seq_gaps", "state_from", "state_to", "ev_no"}
     for row in m.MESSAGES:
         for fname, _, _ in row[4]:
             assert docs.unit_of(fname) or fname in known_unitless, fname
