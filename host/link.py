@@ -327,7 +327,10 @@ class Link:
         for n in missing:
             for _ in range(tries):
                 ack = self._ask_event(n, 1, timeout_s)
-                self.pump()
+                try:
+                    self.pump()
+                except LinkError:
+                    break
                 if any(e["ev_no"] == n for e in self.events):
                     recovered += 1
                     break
@@ -344,11 +347,15 @@ class Link:
         return recovered, len(missing) - recovered
 
     def _ask_event(self, n, tries, timeout_s):
+        """The ACK of CMD_GET_EVENT n, or None (no answer, or the link is gone: a
+        flight that ended with a dead board still gets its report)."""
         for _ in range(tries):
             try:
                 return self.command(m.CMD_GET_EVENT, value=n, timeout_s=timeout_s, check=False)
             except LinkTimeout:
                 continue
+            except LinkError:
+                return None
         return None
 
     def hello(self, timeout_s=5.0):
