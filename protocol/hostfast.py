@@ -38,10 +38,13 @@ import struct
 import zlib
 
 import numba
+import numba.extending
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from cobs import cobs as _cobs
 
+from protocol import crc as _crc
+from protocol import framing as _framing
 from protocol import messages as m
 from protocol.framing import (DROP_COBS, DROP_CRC, DROP_LENGTH, DROP_NAMES, DROP_OVERFLOW,
                               DROP_SEQ_GAP, DROP_UNKNOWN, framed_size)
@@ -204,17 +207,26 @@ class FastReader:
 _INT_RANGE = {"B": (0, 0xFF), "b": (-0x80, 0x7F), "H": (0, 0xFFFF), "h": (-0x8000, 0x7FFF),
               "I": (0, 0xFFFFFFFF), "i": (-0x80000000, 0x7FFFFFFF)}
 _INT_SIZE = {"B": 1, "b": 1, "H": 2, "h": 2, "I": 4, "i": 4}
+@numba.extending.overload(_crc.ptr8)
+def _ptr8(buf):
+    """On the host a viper pointer cast is the buffer itself (as protocol.crc's
+    CPython stand-in), so numba compiles the firmware's viper byte loops as they are
+    (cobs_encode_into: one COBS encoder, on the board and here)."""
+    return lambda buf: buf
+
+
+_cobs_into = numba.njit(cache=True)(_framing.cobs_encode_into)
 _T16 = np.array([_crc_hqx(bytes([i]), 0) for i in range(256)], dtype=np.int64)  # CRC-16 table
-_OUT0 = CAP + 2  # frame_ints' buffer: the unstuffed frame first, the framed bytes from here
 
 
 @numba.njit(cache=True)
 def _frame_ints(vals, tab, mid, seq, plen, buf):
-    """Header, fields little-endian, CRC-16/CCITT-FALSE, COBS and delimiters of
-    one all-integer message: the unstuffed frame into buf[:_OUT0], the framed
-    bytes from buf[_OUT0]; returns their length, or -1 - i when field i is
-    outside its type's range (tab rows: byte sizes, minima, maxima), or
-    -1 - len(tab[0]) when vals has the wrong length."""
+    """Header, fields little-endian and CRC-16/CCITT-FALSE of one all-integer
+    message into buf; returns the length, or -1 - i when field i is outside its
+    type's range (tab rows: byte sizes, minima, maxima), or -1 - len(tab[0])
+    when vals has the wrong length.  (COBS is a second call, _cobs_into: numba
+    caches a function by its own file only, so one that called into
+    protocol/framing.py would keep stale code after an edit there.)"""
     nf = tab.shape[1]
     if vals.shape[0] != nf:
         return -1 - nf
@@ -236,31 +248,7 @@ def _frame_ints(vals, tab, mid, seq, plen, buf):
         c = ((c << 8) & 0xFF00) ^ _T16[((c >> 8) ^ buf[i]) & 0xFF]
     buf[o] = c & 0xFF
     buf[o + 1] = c >> 8
-    n = o + 2
-    out = buf[_OUT0:]
-    out[0] = 0
-    ci = 1  # where the current block's code byte goes
-    j = 2
-    code = 1
-    for i in range(n):
-        b = buf[i]
-        if b == 0:
-            out[ci] = code
-            ci = j
-            j += 1
-            code = 1
-        else:
-            out[j] = b
-            j += 1
-            code += 1
-            if code == 0xFF:
-                out[ci] = code
-                ci = j
-                j += 1
-                code = 1
-    out[ci] = code
-    out[j] = 0
-    return j + 1
+    return o + 2
 
 
 class FastWriter:
@@ -279,11 +267,13 @@ class FastWriter:
                 tab = np.array([[_INT_SIZE[c] for c in codes], [_INT_RANGE[c][0] for c in codes],
                                 [_INT_RANGE[c][1] for c in codes]], dtype=np.int64)
                 self._ints[mid] = (tab, PLEN[mid])
-        self._buf = np.zeros(_OUT0 + CAP + CAP // 254 + 3, dtype=np.uint8)
+        self._raw = np.zeros(CAP, dtype=np.uint8)
+        self._out = np.zeros(CAP + CAP // 254 + 3, dtype=np.uint8)  # out[0] stays the 0x00
         # compile (or load from numba's cache) now, not at the first frame of a
         # flight: a board waiting for SENSORS would time the link out meanwhile
         tab, plen = self._ints[m.SENSORS]
-        _frame_ints(np.zeros(tab.shape[1], dtype=np.int64), tab, m.SENSORS, 0, plen, self._buf)
+        n = _frame_ints(np.zeros(tab.shape[1], dtype=np.int64), tab, m.SENSORS, 0, plen, self._raw)
+        _cobs_into(self._raw, n, self._out, 1)
 
     def frame_ints(self, msg_id, values):
         """frame(msg_id, values) for a message of integer fields with a CRC-16
@@ -294,11 +284,14 @@ class FastWriter:
             raise ValueError(f"frame_ints: message {msg_id} has text fields or a CRC-32; "
                              "use frame()")
         seq = self.seq
-        n = _frame_ints(values, t[0], msg_id, seq, t[1], self._buf)
+        n = _frame_ints(values, t[0], msg_id, seq, t[1], self._raw)
         if n < 0:
             self._refuse(msg_id, values, -1 - n)
         self.seq = (seq + 1) & 0xFFFF
-        return self._buf[_OUT0:_OUT0 + n].tobytes()
+        out = self._out
+        e = _cobs_into(self._raw, n, out, 1)  # the firmware's COBS encoder, compiled
+        out[e] = 0
+        return out[:e + 1].tobytes()
 
     @staticmethod
     def _refuse(msg_id, values, i):
