@@ -336,11 +336,13 @@ class Link:
                     break
                 if ack is not None and ack["status"] != m.ACK_OK:
                     break  # older than the board's ring: gone
-        # by number from the first, once each (a late original and its copy)
+        # by number from the first, once each (a late original and its copy), up
+        # to where the board was when asked (a refused request is an event too)
+        span = (end - first) & 0xFFFF
         seen = set()
         log = []
         for e in sorted(self.events, key=lambda e: (e["ev_no"] - first) & 0xFFFF):
-            if e["ev_no"] not in seen:
+            if e["ev_no"] not in seen and (e["ev_no"] - first) & 0xFFFF < span:
                 seen.add(e["ev_no"])
                 log.append(e)
         self.events = log

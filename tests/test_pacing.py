@@ -208,21 +208,28 @@ class _LosesStateEvents:
         self.port.close()
 
 
+def _flight_losing_state_events(s):
+    """Fly the planar lander through a downlink that swallows every state EVENT;
+    the port, put back clean afterwards."""
+    s.configure(PLANAR_PARAMS)
+    s.arm()
+    before = len(s.link.events)
+    wire = _LosesStateEvents(s.link.port)
+    s.link.port = wire
+    r = fly_lockstep(s.link, PlanarPlant(), rate_hz=100, max_time_s=40, step_timeout_s=5.0)
+    s.link.pump(0.2)
+    assert r.ended_by == "plant"
+    got_in_flight = [e.fields for e in s.link.events[before:]]
+    assert len(wire.lost) >= 4 and not [e for e in got_in_flight if e["code"] == m.EV_STATE]
+    s.link.port = wire.port  # the frames asked for again come through
+    return wire
+
+
 @pytest.mark.timeout(120)
 def test_events_the_downlink_lost_are_asked_for_again_and_the_log_is_whole():
     with Session(SitlTarget()) as s:
-        s.configure(PLANAR_PARAMS)
-        s.arm()
-        before = len(s.link.events)
-        wire = _LosesStateEvents(s.link.port)
-        s.link.port = wire
-        r = fly_lockstep(s.link, PlanarPlant(), rate_hz=100, max_time_s=40, step_timeout_s=5.0)
-        s.link.pump(0.2)
-        assert r.ended_by == "plant"
+        wire = _flight_losing_state_events(s)
         lost = len(wire.lost)
-        got_in_flight = [e.fields for e in s.link.events[before:]]
-        assert lost >= 4 and not [e for e in got_in_flight if e["code"] == m.EV_STATE]
-        s.link.port = wire.port  # the frames asked for again come through
         recovered, gone = s.link.recover_events()
         assert (recovered, gone) == (lost, 0)
         log = [e.fields for e in s.link.events]
@@ -235,6 +242,25 @@ def test_events_the_downlink_lost_are_asked_for_again_and_the_log_is_whole():
         for raw in wire.lost:
             fields = hf.FastDecoder("dict")._conv[m.EVENT](raw)
             assert again[fields["ev_no"]] == fields
+
+
+@pytest.mark.timeout(120)
+def test_events_older_than_the_boards_ring_are_reported_gone_not_invented():
+    with Session(SitlTarget()) as s:
+        wire = _flight_losing_state_events(s)
+        # more events than the board keeps after the lost ones: each refused
+        # command is one (unknown parameter)
+        for _ in range(m.EVENT_RING):
+            s.link.command(m.CMD_GET_PARAM, param_id=9999, check=False)
+        s.link.pump(0.2)
+        recovered, gone = s.link.recover_events()
+        assert (recovered, gone) == (0, len(wire.lost))
+        log = [e.fields for e in s.link.events]
+        assert not [e for e in log if e["code"] == m.EV_STATE and e["step"] > 0]
+        refused = [e["text"] for e in log if e["code"] == m.EV_COMMAND]
+        # the log ends where the flight did: the board's refusals of the recovery's
+        # own requests ("value out of range") are not part of it
+        assert refused == ["unknown parameter"] * m.EVENT_RING
 
 
 class _Wire:
