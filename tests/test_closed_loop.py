@@ -123,11 +123,12 @@ def test_hobby_lander_dumps_thrust_and_lands_some_of_its_seeds():
     # early and burns the excess off by coning (thrust-vector dumping), a loop on the
     # predicted stop that aims it just above the pad in the motor's tail-off, and holds
     # the vehicle upright from then on.  Within the 15 deg tilt abort and the 5 deg gimbal
-    # that lands about 2/3 to 3/4 of the flights.  With the default frame of actuation
-    # delay (which the firmware anticipates through act_delay_ms): 6/10 of seeds 1-10,
-    # 25/40 of seeds 1-40, 29/40 of 41-80, 66/80 of 81-160 (zero delay: 6/10, 28/40, 28/40,
-    # 66/80).  Before the vertical Kalman filter, the GNSS lever arm, the 14 deg cone at
-    # 6.5 rad/s and act_delay_ms: frame 20/40, 21/40, 46/80, zero delay 25/40, 25/40, 54/80.
+    # that lands about 4/5 of the flights.  With the default frame of actuation delay
+    # (which the firmware anticipates through act_delay_ms): 7/10 of seeds 1-10, 30/40
+    # of seeds 1-40, 30/40 of 41-80, 70/80 of 81-160, 65/80 of 161-240 (zero delay:
+    # 29/40, 29/40, 71/80).  Before the stop was planned at 3.35 s of burn (dump_ts_ms):
+    # frame 25/40, 29/40, 66/80, 62/80; before the vertical Kalman filter, the GNSS lever
+    # arm, the 14 deg cone at 6.5 rad/s and act_delay_ms: frame 20/40, 21/40, 46/80.
     # This asserts what is true today, not the goal.  What is left: the stop's
     # height spreads by ~0.14 m (sd) against a window of ~0.25 m; low stops touch down
     # while the motor still pushes ~2x the weight and hop off the legs, high ones drop
