@@ -160,8 +160,8 @@ def fly_lockstep(link, plant, rate_hz=100, max_time_s=180.0, step_timeout_s=2.0,
     frame_of = link.writer.frame
     await_step = link.await_step
     # a plant and a writer may offer the wire-unit fast paths; any facade works
-    # without them.  Fastest: the plant's numbers as an int array, framed in one
-    # compiled call
+    # without them.  Fastest: the plant's numbers as an int array, framed by
+    # compiled code
     sensors_wire = getattr(plant, "sensors_wire", None) or (lambda k: _sensors_wire(plant.sensors(k)))
     frame_wire = frame_of
     if hasattr(link.writer, "frame_ints") and hasattr(plant, "sensors_wire_array"):

@@ -17,8 +17,9 @@ with a precompiled `struct.Struct`.
 * `FastReader`   drop-in for `hostcodec.FrameReader` (`feed(data)` gives
   (msg_id, seq, dict) tuples; `.decoder.drops`).
 * `FastWriter`   builds framed bytes identical to `framing.Encoder`'s; its
-  `frame_ints` does it from an int array in one numba-compiled call (packing,
-  CRC-16 and COBS), for the lockstep's SENSORS frame of every step.
+  `frame_ints` does it from an int array in numba-compiled code (packing and
+  CRC-16, then the firmware's own COBS encoder), for the lockstep's SENSORS
+  frame of every step.
 * `frame_dtype` / `payload_dtype`: numpy structured dtypes of a message, and
   `bulk_decode(data)`: a whole recording decoded with numpy (vectorised COBS,
   header and CRC checks) into one structured array per message type, again
@@ -207,6 +208,8 @@ class FastReader:
 _INT_RANGE = {"B": (0, 0xFF), "b": (-0x80, 0x7F), "H": (0, 0xFFFF), "h": (-0x8000, 0x7FFF),
               "I": (0, 0xFFFFFFFF), "i": (-0x80000000, 0x7FFFFFFF)}
 _INT_SIZE = {"B": 1, "b": 1, "H": 2, "h": 2, "I": 4, "i": 4}
+
+
 @numba.extending.overload(_crc.ptr8)
 def _ptr8(buf):
     """On the host a viper pointer cast is the buffer itself (as protocol.crc's
@@ -278,7 +281,7 @@ class FastWriter:
     def frame_ints(self, msg_id, values):
         """frame(msg_id, values) for a message of integer fields with a CRC-16
         (SENSORS, ACTUATORS, STATUS), values an int64 array in table order: the
-        same bytes, made in one compiled call."""
+        same bytes, made by compiled code (no Python objects per field)."""
         t = self._ints.get(msg_id)
         if t is None:
             raise ValueError(f"frame_ints: message {msg_id} has text fields or a CRC-32; "
