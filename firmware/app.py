@@ -267,10 +267,11 @@ class App:
             elif cmd == m.CMD_HELLO:
                 self.hello()
             elif cmd == m.CMD_GET_EVENT:
+                e = self.ev_ring[value % _EVENT_RING]
                 if value == -1:
                     result = self.ev_next
-                elif 0 <= value <= 0xFFFF and self.ev_ring[value % _EVENT_RING][6] == value:
-                    self.send_event(self.ev_ring[value % _EVENT_RING])
+                elif 0 <= value <= 0xFFFF and e[6] == value:
+                    self.send_event(e)
                     result = value
                 else:
                     status = m.NACK_BAD_VALUE  # never emitted, or older than the ring
