@@ -8,9 +8,15 @@ runs is 64-bit and hides it; this module makes it visible.  It owns:
 - the instrumenter: firmware/ and the deployed protocol/ modules rewritten
   with `ast` into a temporary tree in which every int-producing operation
   (binary operator, augmented assignment, unary minus and invert) goes
-  through `_iw(value, site)`, which returns the value unchanged.  Left as
-  they are: `@micropython.viper` functions (their ints are machine words,
-  and a call would break viper's typing), the arguments of `const()`
+  through `_iw(value, site)`, which returns the value unchanged.  A
+  `@micropython.viper` function without pointer casts is audited as bytecode
+  (its decorator becomes the checker's `_iwb`, which returns the function as
+  it is): its machine-word ints give the same values as Python ints while
+  they stay in range, and on rp2 a 32-bit word does not turn into a bigint
+  past it but wraps, so the range matters even more there.  Left as they
+  are: viper functions that cast pointers (ptr8/ptr16/ptr32: byte-level
+  code such as the CRC and COBS, which bytecode cannot run as written), the
+  arguments of `const()`
   (compile-time constants), operations on literals only (folded by the
   compiler: the literal check covers them), operations on a line ending in
   `# intaudit-ok: <reason>` (listed in the report with the reason; for values
@@ -55,6 +61,8 @@ SMALL_MIN = -(1 << 30)     # rp2 small ints: [-2**30, 2**30)
 SMALL_MAX = (1 << 30) - 1
 CHECKER = "intwatch"       # the checker module's name in the instrumented tree
 CALL = "_iw"               # what instrumented modules call it by
+AS_BYTECODE = "_iwb"       # the decorator a viper function is audited under (returns it as is)
+POINTER_CASTS = ("ptr8", "ptr16", "ptr32")
 NOT_INSTRUMENTED = ("board_rp2.py",)  # firmware modules copied unchanged (never run on the VM)
 # the instrumented code is ~13 KB bigger: give the VM that back (and more), so
 # that the audit measures ints, not a heap the checker itself made tighter
@@ -99,12 +107,18 @@ def _segment(src, node):
     return " ".join(s.split())
 
 
+def _is_viper_decorator(d):
+    return (isinstance(d, ast.Attribute) and d.attr == "viper" and isinstance(d.value, ast.Name)
+            and d.value.id == "micropython") or (isinstance(d, ast.Name) and d.id == "viper")
+
+
 def _is_viper(fn):
-    for d in fn.decorator_list:
-        if (isinstance(d, ast.Attribute) and d.attr == "viper" and isinstance(d.value, ast.Name)
-                and d.value.id == "micropython") or (isinstance(d, ast.Name) and d.id == "viper"):
-            return True
-    return False
+    return any(_is_viper_decorator(d) for d in fn.decorator_list)
+
+
+def _casts_pointers(fn):
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+               and n.func.id in POINTER_CASTS for n in ast.walk(fn))
 
 
 def _literal_only(node):
@@ -156,7 +170,8 @@ class _Instrumenter(ast.NodeTransformer):
         self.lines = src.splitlines()
         self.relpath = relpath
         self.sites = sites
-        self.viper = []       # names of the functions left alone
+        self.viper = []       # names of the (pointer-casting) viper functions left alone
+        self.as_bytecode = []  # names of the viper functions audited as bytecode
         self.unchecked = []   # augmented assignments whose target cannot be read again safely
         self.exempt = []      # (file:line, source, reason) of operations under the pragma
 
@@ -184,8 +199,12 @@ class _Instrumenter(ast.NodeTransformer):
 
     def visit_FunctionDef(self, node):
         if _is_viper(node):
-            self.viper.append(node.name)
-            return node
+            if _casts_pointers(node):
+                self.viper.append(node.name)
+                return node
+            self.as_bytecode.append(node.name)
+            node.decorator_list = [ast.Name(AS_BYTECODE, ast.Load()) if _is_viper_decorator(d)
+                                   else d for d in node.decorator_list]
         return self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -250,7 +269,8 @@ def instrument_source(src, relpath, sites):
     body = tree.body
     at = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
         and isinstance(body[0].value.value, str) else 0
-    body.insert(at, ast.ImportFrom(CHECKER, [ast.alias("iw", CALL)], 0))
+    body.insert(at, ast.ImportFrom(CHECKER, [ast.alias("iw", CALL), ast.alias("iwb", AS_BYTECODE)],
+                                   0))
     ast.fix_missing_locations(tree)
     return ast.unparse(tree) + "\n", ins, literals
 
@@ -286,6 +306,11 @@ def _hit(v, site):
         sys.stderr.write("INTW %d %d %d\\n" % (site, r[0], r[1]))
 
 
+def iwb(f):
+    # a viper function audited as bytecode: the function as it is, undecorated
+    return f
+
+
 def iw(v, site):
     if not _ran[site]:
         _ran[site] = 1
@@ -319,6 +344,7 @@ class Instrumented:
     viper: list          # file:function left alone
     unchecked: list      # file:line of augmented assignments not checked
     exempt: list         # (file:line, source, reason) under the intaudit-ok pragma
+    as_bytecode: list = field(default_factory=list)  # file:function (viper) audited as bytecode
 
     @property
     def firmware_dir(self):
@@ -346,7 +372,7 @@ def instrument(out_dir=None, firmware_dir=FIRMWARE_DIR, protocol_dir=PROTOCOL_DI
     for d in (fw_out, pr_out):
         shutil.rmtree(d, ignore_errors=True)  # no module of an earlier tree may stay
         d.mkdir(parents=True)
-    sites, literals, viper, unchecked, exempt = [], [], [], [], []
+    sites, literals, viper, unchecked, exempt, as_bytecode = [], [], [], [], [], []
     jobs = [(p, fw_out, "firmware") for p in sorted(Path(firmware_dir).glob("*.py"))]
     jobs += [(p, pr_out, "protocol") for p in protocol_modules(protocol_dir)]
     for path, dst, pkg in jobs:
@@ -359,11 +385,12 @@ def instrument(out_dir=None, firmware_dir=FIRMWARE_DIR, protocol_dir=PROTOCOL_DI
         (dst / path.name).write_text(text)
         literals += lits
         viper += [f"{rel}:{name}" for name in ins.viper]
+        as_bytecode += [f"{rel}:{name}" for name in ins.as_bytecode]
         unchecked += ins.unchecked
         exempt += ins.exempt
     write_checker(fw_out, len(sites))
     (root / "sites.json").write_text(json.dumps([s.__dict__ for s in sites], indent=1))
-    return Instrumented(root, sites, literals, viper, unchecked, exempt)
+    return Instrumented(root, sites, literals, viper, unchecked, exempt, as_bytecode)
 
 
 def compile_errors(inst, march="armv6m"):
@@ -575,6 +602,7 @@ class AuditReport:
     exempt: list
     compile_errors: list
     floats: set          # site ids that gave a float (the firmware claims integer maths)
+    as_bytecode: list = field(default_factory=list)  # viper functions audited as bytecode
 
     @property
     def wire_violations(self):
@@ -592,7 +620,8 @@ class AuditReport:
         out = []
         n = len(self.sites)
         out.append(f"small-int audit: {n} instrumented sites, {len(self.covered)} ran "
-                   f"({len(self.flights)} flights); viper functions left alone: "
+                   f"({len(self.flights)} flights); viper functions audited as bytecode: "
+                   f"{', '.join(self.as_bytecode) or 'none'}; left alone (pointer casts): "
                    f"{', '.join(self.viper) or 'none'}")
         for f in self.flights:
             exc = f"  EXCEPTIONS: {', '.join(f.exceptions)}" if f.exceptions else ""
@@ -687,7 +716,8 @@ def audit(flights=None, inst=None, on_flight=None):
         viol = [Violation(inst.sites[sid], a[1], a[0], a[2]) for sid, a in agg.items()]
         viol.sort(key=lambda v: -v.max_abs)
         return AuditReport(inst.sites, viol, covered, results, inst.literals, wire_ranges(),
-                           inst.viper, inst.unchecked, inst.exempt, errors, floats)
+                           inst.viper, inst.unchecked, inst.exempt, errors, floats,
+                           inst.as_bytecode)
     finally:
         if own:
             inst.cleanup()

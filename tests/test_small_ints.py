@@ -49,6 +49,15 @@ def half(v):
 @micropython.viper
 def vmul(a: int, b: int) -> int:
     return a * b
+
+
+@micropython.viper
+def vsum(buf, n: int) -> int:
+    p = ptr8(buf)
+    t = 0
+    for i in range(n):
+        t += p[i] * 1000
+    return t
 '''
 
 DRIVER = '''\
@@ -60,6 +69,8 @@ assert s.negate(1 << 30) == -(1 << 30)
 assert s.edge((1 << 30) - 1) == (1 << 30) - 1
 assert s.edge(-(1 << 30)) == -(1 << 30)
 assert s.vmul(1000, 1000) == 1000000
+assert s.vmul(40000, 40000) == 1600000000
+assert s.vsum(b"\\x01\\x02\\x03", 3) == 6000
 assert s.half(3) == 1.5
 print("ran")
 '''
@@ -92,7 +103,9 @@ def test_checker_on_the_vm_flags_exactly_the_values_outside_small_ints_and_float
     ready, covered, hits, floats = ia.parse_report(p.stderr)
     assert ready
     flagged = _by_source(sites, hits)
-    assert flagged == {"v * v * 5": (1, 4500000000), "x *= 40000": (1, 1200000000)}
+    # (a * b in vmul: a viper function, audited as bytecode; on rp2 its 32-bit word would wrap)
+    assert flagged == {"v * v * 5": (1, 4500000000), "x *= 40000": (1, 1200000000),
+                       "a * b": (1, 1600000000)}
     assert [sites[i].source for i in floats] == ["v / 2"]
     # v * v = 9e8, -(2**30) and 2**30 - 1 ran and are small ints: not flagged
     ran = {sites[sid].source for sid in covered}
@@ -100,15 +113,23 @@ def test_checker_on_the_vm_flags_exactly_the_values_outside_small_ints_and_float
 
 
 @pytest.mark.timeout(60)
-def test_instrumenter_leaves_viper_functions_and_const_arguments_as_written(tmp_path):
+def test_instrumenter_audits_viper_arithmetic_as_bytecode_and_leaves_pointer_code_as_written(
+        tmp_path):
     text, ins, sites = _instrument_synthetic(tmp_path)
     tree = ast.parse(text)
-    vmul = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "vmul")
-    assert ia.CALL not in ast.unparse(vmul)
+    fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    # no pointer casts: run as bytecode (the checker's pass-through decorator) and checked
+    assert ia.CALL in ast.unparse(fns["vmul"])
+    assert [ast.unparse(d) for d in fns["vmul"].decorator_list] == [ia.AS_BYTECODE]
+    assert ins.as_bytecode == ["vmul"]
+    assert any(s.source == "a * b" for s in sites)
+    # pointer casts: left as written, still viper
+    assert ia.CALL not in ast.unparse(fns["vsum"])
+    assert [ast.unparse(d) for d in fns["vsum"].decorator_list] == ["micropython.viper"]
+    assert ins.viper == ["vsum"]
     assert "const(3 * 1000)" in text
-    assert ins.viper == ["vmul"]
-    assert not any(s.source == "a * b" for s in sites)
-    assert _run_vm(tmp_path).returncode == 0  # viper still compiles and runs
+    p = _run_vm(tmp_path)
+    assert p.returncode == 0 and "ran" in p.stdout, p.stderr  # both still compile and run
 
 
 class _Uninstrument(ast.NodeTransformer):
@@ -126,6 +147,13 @@ class _Uninstrument(ast.NodeTransformer):
 
     def visit_ImportFrom(self, n):
         return None if n.module == ia.CHECKER else n
+
+    def visit_FunctionDef(self, n):
+        self.generic_visit(n)
+        n.decorator_list = [ast.Attribute(ast.Name("micropython", ast.Load()), "viper", ast.Load())
+                            if isinstance(d, ast.Name) and d.id == ia.AS_BYTECODE else d
+                            for d in n.decorator_list]
+        return n
 
 
 @pytest.mark.timeout(60)
