@@ -6,8 +6,8 @@
 
 Compiled with `mpy-cross` for the board's architecture: armv6m (RP2040, Pico)
 or armv7emsp (RP2350, Pico 2).  The protocol's byte loops (protocol/framing.py,
-protocol/crc.py) use @micropython.viper and the control cycle's hot methods
-@micropython.native, so those .mpy files hold machine code for that
+protocol/crc.py) and the estimator's propagation use @micropython.viper and
+the control cycle's other hot methods @micropython.native, so those .mpy files hold machine code for that
 architecture (header byte 2 names it) and import only on a matching VM; the
 rest is plain bytecode.  `march` overrides the chip's architecture, e.g.
 `x64` to import the image on the unix VM of an x86-64 host.
