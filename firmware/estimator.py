@@ -314,7 +314,8 @@ class Estimator:
         x = int(self.qx)
         y = int(self.qy)
         z = int(self.qz)
-        # a * d / 2e6 (a: 2**23 scale, |d| <= 1e5), split so no product passes 2**30
+        # a * d / 2e6 (a: 2**23 scale, |d| <= 1e5), split so no product passes 2**30;
+        # the twelve written out, as _qd would compute them (a call out of viper boxes)
         wx = (w // 1000 * dx + w % 1000 * dx // 1000) // 2000
         wy = (w // 1000 * dy + w % 1000 * dy // 1000) // 2000
         wz = (w // 1000 * dz + w % 1000 * dz // 1000) // 2000
