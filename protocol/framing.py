@@ -103,6 +103,7 @@ class Encoder:
         for row in _m.MESSAGES:
             self._views[row[0]] = mv[0:framed_size(row[0])]
 
+    @micropython.native
     def finish(self, msg_id):
         """Header + CRC around the payload in raw[4:], COBS, delimiters.
 
