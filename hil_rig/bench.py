@@ -237,6 +237,30 @@ def _derive(records):
 AREA_ALIASES = {"link": "lockstep", "demo": "lockstep"}  # the areas' names before they merged
 
 
+def cpu_ticks(stat_text=None):
+    """(all, steal) CPU ticks so far from /proc/stat's first line, or None off
+    Linux.  Steal is the time a virtual machine's CPUs were ready to run but
+    the hypervisor ran something else: on a shared VM every timed figure
+    moves with it, so each area reports its share (machine_steal_pct_*)."""
+    try:
+        if stat_text is None:
+            stat_text = Path("/proc/stat").read_text()
+        f = stat_text.split("\n", 1)[0].split()
+        if f[0] != "cpu" or len(f) < 9:
+            return None
+        ticks = [int(x) for x in f[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(ticks), ticks[7]
+
+
+def steal_pct(before, after):
+    """Percent of the CPU time between two cpu_ticks() the hypervisor stole."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    return round(100.0 * (after[1] - before[1]) / (after[0] - before[0]), 1)
+
+
 def areas():
     areas = [("lockstep", bench_lockstep), ("realtime", bench_realtime)]
     try:
@@ -265,11 +289,20 @@ def run_bench(only=None, out=ROOT / "bench-results.json", stream=sys.stdout):
         if only and area not in only:
             continue
         print(f"[bench] {area} ...", file=stream, flush=True)
+        t0 = cpu_ticks()
         try:
             records.extend(fn())
         except Exception as e:  # noqa: BLE001 - one broken area must not hide the rest
             failed.append(area)
             print(f"[bench] {area} failed: {type(e).__name__}: {e}", file=stream)
+        stolen = steal_pct(t0, cpu_ticks())
+        if stolen is not None:
+            records.append(record(f"machine_steal_pct_{area.replace('-', '_')}", stolen, "%",
+                                  None, "lower"))
+            if stolen >= 1.0:
+                print(f"[bench] {area}: the hypervisor took {stolen:g} % of this machine's CPU "
+                      f"time meanwhile (steal): its timed figures are slower for it",
+                      file=stream, flush=True)
     records = _derive(records)
     print(format_table(records), file=stream)
     doc = records
