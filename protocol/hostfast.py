@@ -205,9 +205,14 @@ class FastReader:
         return self.decoder.feed(data)
 
 
-_INT_RANGE = {"B": (0, 0xFF), "b": (-0x80, 0x7F), "H": (0, 0xFFFF), "h": (-0x8000, 0x7FFF),
-              "I": (0, 0xFFFFFFFF), "i": (-0x80000000, 0x7FFFFFFF)}
-_INT_SIZE = {"B": 1, "b": 1, "H": 2, "h": 2, "I": 4, "i": 4}
+def _int_field(code):
+    """(bytes, min, max) of an integer struct code (B b H h I i), None for others."""
+    if code not in "BbHhIi":
+        return None
+    n = struct.calcsize("<" + code)
+    if code.islower():  # signed
+        return n, -(1 << (8 * n - 1)), (1 << (8 * n - 1)) - 1
+    return n, 0, (1 << (8 * n)) - 1
 
 
 @numba.extending.overload(_crc.ptr8)
@@ -265,11 +270,9 @@ class FastWriter:
             mid = row[0]
             self._pack[mid] = (struct.Struct("<BHB" + m.struct_format(row)[1:]).pack,
                                PLEN[mid], CRCW[mid])
-            codes = [f[1] for f in row[4]]
-            if CRCW[mid] == 2 and all(c in _INT_SIZE for c in codes):
-                tab = np.array([[_INT_SIZE[c] for c in codes], [_INT_RANGE[c][0] for c in codes],
-                                [_INT_RANGE[c][1] for c in codes]], dtype=np.int64)
-                self._ints[mid] = (tab, PLEN[mid])
+            ints = [_int_field(f[1]) for f in row[4]]
+            if CRCW[mid] == 2 and all(ints):
+                self._ints[mid] = (np.array(ints, dtype=np.int64).T.copy(), PLEN[mid])
         self._raw = np.zeros(CAP, dtype=np.uint8)
         self._out = np.zeros(CAP + CAP // 254 + 3, dtype=np.uint8)  # out[0] stays the 0x00
         # compile (or load from numba's cache) now, not at the first frame of a

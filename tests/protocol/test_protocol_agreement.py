@@ -202,8 +202,8 @@ def test_compiled_writer_refuses_a_value_outside_its_field_and_sends_nothing():
         fw.frame_ints(m.COMMAND, np.zeros(5, dtype=np.int64))  # CRC-32 and a tag
     assert fw.seq == 0  # no sequence number spent on a frame that was not made
     # and with the lowest and highest values of every field it is the struct writer's
-    lo = [hf._INT_RANGE[c][0] for c in SPECS[m.SENSORS].codes]
-    hi = [hf._INT_RANGE[c][1] for c in SPECS[m.SENSORS].codes]
+    lo = [hf._int_field(c)[1] for c in SPECS[m.SENSORS].codes]
+    hi = [hf._int_field(c)[2] for c in SPECS[m.SENSORS].codes]
     for v in (lo, hi):
         ref = hf.FastWriter()
         ref.seq = fw.seq
