@@ -2,6 +2,8 @@
 6-DOF plant.  Nominal landings land within each vehicle's criteria; every
 injected fault ends in its documented state (README: fault responses), with
 the detecting EVENT within a stated time of the fault."""
+import math
+
 import pytest
 
 from hil_rig.flight import run_flight
@@ -32,7 +34,7 @@ def _engine_event(plant, text):
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("vehicle", ["falcon9", "zhuque3"])
+@pytest.mark.parametrize("vehicle", ["falcon9", "zhuque3", "hobby_f15"])
 def test_nominal_landing_lands_within_the_vehicle_criteria(vehicle):
     rep = run_flight(vehicle=vehicle, seed=1)
     v = rep.verdict
@@ -44,7 +46,7 @@ def test_nominal_landing_lands_within_the_vehicle_criteria(vehicle):
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("vehicle", ["falcon9", "zhuque3"])
+@pytest.mark.parametrize("vehicle", ["falcon9", "zhuque3", "hobby_f15"])
 def test_nominal_landing_lands_with_zero_actuation_delay(vehicle):
     # every other flight here has the default frame of delay (each answer acts 10 ms
     # late); with --act-delay none it acts at once, and the vehicle lands that way too
@@ -117,29 +119,47 @@ def test_10mps_gust_in_the_burn_lands():
     assert rep.verdict.landed, rep.verdict.reason
 
 
-@pytest.mark.timeout(300)
-def test_hobby_lander_dumps_thrust_and_lands_some_of_its_seeds():
+def _wilson_low(k, n, z=1.645):
+    """One-sided 95 % lower confidence bound of a success rate k / n (Wilson score)."""
+    p = k / n
+    c = p + z * z / (2 * n)
+    r = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (c - r) / (1 + z * z / n)
+
+
+def test_wilson_bound_matches_known_values():
+    assert _wilson_low(30, 40) == pytest.approx(0.623, abs=0.002)
+    assert _wilson_low(40, 40) == pytest.approx(0.937, abs=0.002)
+    assert _wilson_low(0, 40) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.timeout(900)
+def test_hobby_lander_monte_carlo_lands_most_seeds_and_every_flight_ends_defined():
     # An F15 cannot throttle and lights 50 +- 10 ms after the command; the firmware lights
     # early and burns the excess off by coning (thrust-vector dumping), a loop on the
-    # predicted stop that aims it just above the pad in the motor's tail-off, and holds
-    # the vehicle upright from then on.  Within the 15 deg tilt abort and the 5 deg gimbal
-    # that lands about 4/5 of the flights.  With the default frame of actuation delay
-    # (which the firmware anticipates through act_delay_ms): 7/10 of seeds 1-10, 30/40
-    # of seeds 1-40, 30/40 of 41-80, 70/80 of 81-160, 65/80 of 161-240 (zero delay:
-    # 29/40, 29/40, 71/80).  Before the stop was planned at 3.35 s of burn (dump_ts_ms):
-    # frame 25/40, 29/40, 66/80, 62/80; before the vertical Kalman filter, the GNSS lever
-    # arm, the 14 deg cone at 6.5 rad/s and act_delay_ms: frame 20/40, 21/40, 46/80.
-    # This asserts what is true today, not the issue's goal.  What is left: the stop's
-    # height spreads by ~0.14 m (sd) against a window of ~0.25 m; low stops touch down
-    # while the motor still pushes ~2x the weight and hop off the legs, high ones drop
-    # too fast.  Every flight still ends in a defined state, and none of these touches
-    # down as hard as before the dumping (up to 4.6 m/s on seeds 1-5).
-    landed = 0
-    for seed in range(1, 11):
+    # predicted stop that aims it just above the pad in the motor's tail-off, then holds
+    # the vehicle upright.  Seed 1 is its nominal landing (test above); over dispersed
+    # seeds (ignition delay, sensor noise and biases, wind and turbulence) it lands about
+    # 4/5: 195 of seeds 1-240 with the default frame of actuation delay, 30 of 1-40.
+    # What the rest do (README: "solid motor"): the stop is decided when the cone ends,
+    # ~1.3 s before it, from an estimate whose predicted stop is off by ~7 cm (sd), and
+    # ending a 9-14 deg cone costs a burst of thrust tilt the loop sees late; a stop
+    # below the pad touches down with the thrust at ~2x the weight and hops the vehicle
+    # off its bouncy legs, one above ~0.3 m drops it too fast; a light ~30 ms early
+    # leaves more excess than a 14 deg cone can take off.  This holds the Monte Carlo
+    # criterion a campaign would: at 95 % confidence at least 55 % of such flights land
+    # (28 of these 40), and every flight ends in a defined state with its first
+    # touchdown under 4 m/s (a 20 ms ignition error without dumping gives ~5 m/s:
+    # vehicles.md, acceptance check 6).
+    n, landed, failed = 40, 0, []
+    for seed in range(1, n + 1):
         rep = run_flight(vehicle="hobby_f15", seed=seed)
         path = rep.state_path()
         assert path[:4] == ["ARMED", "COAST", "IGNITION", "LANDING_BURN"], (seed, path)
         assert path[-1] in ("SAFED", "ABORT"), (seed, path)
         assert abs(rep.verdict.touchdown_vz_mps) < 4.0, (seed, rep.verdict)
         landed += rep.verdict.landed
-    assert landed >= 6, landed
+        if not rep.verdict.landed:
+            failed.append((seed, rep.verdict.reason))
+    low = _wilson_low(landed, n)
+    assert low >= 0.55, (landed, n, round(low, 3), failed)
