@@ -178,6 +178,13 @@ class App:
             pv = self.params.values
             guid.lateral(est, False, pv[_P_DIVX], pv[_P_DIVY])
             steer = True
+        elif (st == m.ST_ABORT and self.params.values[_P_SOLID]
+              and s.chamber_p_pm >= _HOLD_PM):
+            # the abort's engine cut cannot stop a solid motor: left unsteered it would
+            # push the vehicle over (a lean past the abort limit grows to ~40 deg by
+            # burnout); steer upright until the thrust is gone
+            guid.hold_upright()
+            steer = True
         seq.thr_cmd_pm = thr
         if steer:
             self.att.update(est, guid.tilt_x_cmd_urad, guid.tilt_y_cmd_urad, dt_us, s.chamber_p_pm,

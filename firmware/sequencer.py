@@ -14,7 +14,8 @@ Faults and what the vehicle does about them (also in README.md):
                            at the ignition point: a tumbling stage is not lit)
   link lost, exception     ABORT/cut (raised by the executive)
   a state's timeout        ABORT/cut
-ABORT/cut: engine off, legs down.  ABORT/divert: full thrust, steer to the
+ABORT/cut: engine off, legs down (a solid motor burns on: the executive steers
+it upright until burnout).  ABORT/divert: full thrust, steer to the
 divert point so the vehicle comes down away from the pad.  Every transition
 goes out through `emit(code, state_from, state_to, arg, text)` with its reason.
 """

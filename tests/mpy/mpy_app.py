@@ -80,6 +80,41 @@ def test_exception_in_a_cycle_ends_in_abort_with_engine_off_and_an_event():
     assert [x[0] for x in acts][-1] == 3  # still answering after the fault
 
 
+def _abort_leaning_while_burning(solid):
+    # ABORT with a 10 deg lean while the motor still pushes, then after burnout
+    a, b = _armed_app()
+    a.params.values[index("solid")] = solid
+    b.sensors(0, 0, alt_mm=900000)
+    b.sensors(1, 10000, alt_mm=900000)
+
+    def abort_leaning(board):
+        a.seq.abort("attitude beyond limit", 174533)
+        a.est.set_tilt(174533, 0)
+        for k in range(2, 6):
+            board.sensors(k, k * 10000, alt_mm=900000, chamber_p_pm=900)
+        for k in range(6, 8):
+            board.sensors(k, k * 10000, alt_mm=900000, chamber_p_pm=0)
+
+    b.script.append(abort_leaning)
+    a.run()
+    assert a.seq.state == m.ST_ABORT
+    return b.of(m.ACTUATORS)
+
+
+def test_a_solid_motor_that_cannot_be_cut_is_steered_upright_in_abort_until_burnout():
+    acts = _abort_leaning_while_burning(1)
+    burning, after = acts[3:6], acts[6:8]
+    # pitch answers a lean toward +x; the engine flag is off all the same
+    assert all(x[2] != 0 for x in burning), burning
+    assert all(x[5] & m.AF_ENGINE_ON == 0 for x in burning)
+    assert all(x[2] == 0 and x[3] == 0 for x in after), after
+
+
+def test_an_engine_that_can_be_cut_is_not_steered_in_abort():
+    acts = _abort_leaning_while_burning(0)
+    assert all(x[2] == 0 and x[3] == 0 for x in acts[2:]), acts
+
+
 def test_set_param_is_signed_range_checked_and_persisted():
     _fresh_dir()
     b = FakeBoard()

@@ -1,6 +1,7 @@
 # Runs on the MicroPython VM: imports each test module named on the command
 # line and runs its test_* functions, one result line each, so pytest can
 # report every MicroPython test by name.
+import gc
 import sys
 
 
@@ -15,6 +16,10 @@ def run(modname):
         except Exception as e:  # report and go on to the next test
             sys.print_exception(e)
             print("FAIL", modname, n, repr(e).replace("\n", " "))
+        # the executive disables the collector while it flies: a test that fails
+        # half-way leaves it off, and every test after it would run out of heap
+        gc.enable()
+        gc.collect()
 
 
 for m in sys.argv[1:]:
