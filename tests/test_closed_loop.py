@@ -7,6 +7,7 @@ import math
 import pytest
 
 from hil_rig.flight import run_flight
+from host.linkfaults import LinkFaults
 from host.plant import load_faults, load_scenario
 from protocol import messages as m
 
@@ -117,6 +118,32 @@ def test_10mps_gust_in_the_burn_lands():
         {"kind": "gust", "trigger": "t_s", "t_s": 15.0, "speed_mps": 10.0, "from_deg": 270.0,
          "duration_s": 3.0}))
     assert rep.verdict.landed, rep.verdict.reason
+
+
+@pytest.mark.timeout(180)
+def test_link_lost_in_the_burn_aborts_with_the_engine_cut_at_the_first_sensors_after_the_gap():
+    # 2 s without SENSORS (15-17 s, in the landing burn) against the 0.5 s link timeout.
+    # In lockstep the plant's time stands still with the link, so the board sees the gap
+    # in the next SENSORS' time stamp: detection is at that frame (on the wall clock, in
+    # real time, it is link_timeout_ms after the last one)
+    box, on_step = _capture()
+    rep = run_flight(vehicle="falcon9", on_step=on_step,
+                     link_faults=LinkFaults(outages=[[15.0, 17.0]], direction="up"))
+    lost = [e for e in rep.events if e[1] == "link_lost"]
+    assert len(lost) == 1 and 1990 <= lost[0][4] <= 2020  # the gap, ms
+    assert 17.0 <= lost[0][0] <= 17.02
+    assert rep.state_path()[-1] == "ABORT"
+    cut = _engine_event(box["plant"], "shutdown commanded")
+    assert 0.0 <= cut - lost[0][0] <= 0.02
+
+
+@pytest.mark.timeout(180)
+def test_link_outage_shorter_than_the_timeout_in_the_burn_is_flown_through_and_lands():
+    rep = run_flight(vehicle="falcon9",
+                     link_faults=LinkFaults(outages=[[15.0, 15.3]], direction="up"))
+    assert not [e for e in rep.events if e[1] in ("link_lost", "fault")]
+    assert rep.verdict.landed, rep.verdict.reason
+    assert rep.state_path() == LANDED_PATH
 
 
 def _wilson_low(k, n, z=1.645):
