@@ -1,8 +1,6 @@
 import sys
 from pathlib import Path
 
-import pytest
-
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 for p in (str(ROOT),):
@@ -10,14 +8,6 @@ for p in (str(ROOT),):
         sys.path.insert(0, p)
 
 _mpy_cache = {}
-
-
-@pytest.fixture
-def firmware_on_cpython(monkeypatch):
-    """Import firmware modules under CPython (with the micropython shim)."""
-    monkeypatch.syspath_prepend(str(TESTS / "fakes"))
-    monkeypatch.syspath_prepend(str(ROOT / "firmware"))
-    yield
 
 
 def mpy_result(modname, test_name):
