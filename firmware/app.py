@@ -34,7 +34,7 @@ _P_ARM_TO = index("arm_timeout_ms")
 _P_ROLL_KD = index("roll_kd_pm")
 _P_SOLID = index("solid")
 _P_UPRIGHT = index("upright_ms")
-_HOLD_PM = const(100)         # a solid motor still pushing this hard after touchdown: steer on
+_HOLD_PM = const(100)         # a solid motor still pushing this hard after touchdown or in an abort: steer on
 _FLYING = (m.ST_COAST, m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 _BURNING = (m.ST_IGNITION, m.ST_LANDING_BURN, m.ST_TERMINAL)
 if m.EVENT_RING != _EVENT_RING:  # const() takes a literal: the table's value, checked
@@ -166,23 +166,18 @@ class App:
                     guid.lateral(est, False)
                     if seq.t_lit_us >= 0:
                         guid.solid_burn(est, tau, dt_us // 1000)
-        elif (st == m.ST_TOUCHDOWN and self.params.values[_P_SOLID]
-              and s.chamber_p_pm >= _HOLD_PM):
-            # a solid motor burns on after contact (and may lift the vehicle off its
-            # legs): steer until the thrust is gone, upright (on the legs or off them)
-            guid.hold_upright()
-            steer = True
         elif st == m.ST_ABORT and seq.action == ACTION_DIVERT and seq.engine_on:
             # divert: everything the engine has, steering for the safe point
             thr = 1000
             pv = self.params.values
             guid.lateral(est, False, pv[_P_DIVX], pv[_P_DIVY])
             steer = True
-        elif (st == m.ST_ABORT and self.params.values[_P_SOLID]
+        elif ((st == m.ST_TOUCHDOWN or st == m.ST_ABORT) and self.params.values[_P_SOLID]
               and s.chamber_p_pm >= _HOLD_PM):
-            # the abort's engine cut cannot stop a solid motor: left unsteered it would
-            # push the vehicle over (a lean past the abort limit grows to ~40 deg by
-            # burnout); steer upright until the thrust is gone
+            # a solid motor burns on where an engine would be cut: after contact (it may
+            # lift the vehicle off its legs) and in an abort (left unsteered, a lean past
+            # the abort limit grew to ~40 deg by burnout): steer upright until the
+            # thrust is gone
             guid.hold_upright()
             steer = True
         seq.thr_cmd_pm = thr

@@ -103,7 +103,7 @@ def _abort_leaning_while_burning(solid):
 
 def test_a_solid_motor_that_cannot_be_cut_is_steered_upright_in_abort_until_burnout():
     acts = _abort_leaning_while_burning(1)
-    burning, after = acts[3:6], acts[6:8]
+    burning, after = acts[2:6], acts[6:8]
     # pitch answers a lean toward +x; the engine flag is off all the same
     assert all(x[2] != 0 for x in burning), burning
     assert all(x[5] & m.AF_ENGINE_ON == 0 for x in burning)
