@@ -172,12 +172,12 @@ def test_hobby_lander_monte_carlo_lands_most_seeds_and_every_flight_ends_defined
     # ~1.3 s before it, from an estimate whose predicted stop is off by ~7 cm (sd), and
     # ending a 9-14 deg cone costs a burst of thrust tilt the loop sees late; a stop
     # below the pad touches down with the thrust at ~2x the weight and hops the vehicle
-    # off its bouncy legs, one above ~0.3 m drops it too fast; a light ~30 ms early
-    # leaves more excess than a 14 deg cone can take off.  This holds the Monte Carlo
-    # criterion a campaign would: at 95 % confidence at least 55 % of such flights land
-    # (28 of these 40), and every flight ends in a defined state with its first
-    # touchdown under 4 m/s (a 20 ms ignition error without dumping gives ~5 m/s:
-    # vehicles.md, acceptance check 6).
+    # off its bouncy legs, one above ~0.3 m drops it too fast; a motor that lights ~20 ms
+    # sooner than its mean delay leaves more excess than a 14 deg cone can take off.
+    # This holds the Monte Carlo criterion a campaign would: at 95 % confidence at least
+    # 55 % of such flights land (28 of these 40), and every flight ends in a defined
+    # state with its first touchdown under 4 m/s (a 20 ms ignition error without
+    # dumping gives ~5 m/s: vehicles.md, acceptance check 6).
     n, landed, failed = 40, 0, []
     for seed in range(1, n + 1):
         rep = run_flight(vehicle="hobby_f15", seed=seed)
