@@ -120,16 +120,16 @@ class Attitude:
         # the loops run on the lean in world axes (est.tilt_*, est.rate_*): the
         # guidance's targets and the cone are in world axes, and a coning or rolling
         # body turns its own axes away from the world's.  Their outputs are lean
-        # demands in world axes, mapped to the body by M^T (est.m00..m11, 2**14).
+        # demands in world axes, mapped to the body by M^T (M: est.r00..r11, 2**14).
         gx = self.pitch.step(tilt_x_cmd, est.tilt_x_urad, est.rate_x_uradps, dt_us,
                              thrust_pm, rfx, afx)
         gy = self.yaw.step(tilt_y_cmd, est.tilt_y_urad, est.rate_y_uradps, dt_us,
                            thrust_pm, rfy, afy)
         # (|g| <= gimbal_max <= 2**29: the products by 2**14 are split)
-        bx = (gx >> 14) * est.m00 + ((gx & 16383) * est.m00 >> 14) \
-            + (gy >> 14) * est.m10 + ((gy & 16383) * est.m10 >> 14)
-        by = (gx >> 14) * est.m01 + ((gx & 16383) * est.m01 >> 14) \
-            + (gy >> 14) * est.m11 + ((gy & 16383) * est.m11 >> 14)
+        bx = (gx >> 14) * est.r00 + ((gx & 16383) * est.r00 >> 14) \
+            + (gy >> 14) * est.r10 + ((gy & 16383) * est.r10 >> 14)
+        by = (gx >> 14) * est.r01 + ((gx & 16383) * est.r01 >> 14) \
+            + (gy >> 14) * est.r11 + ((gy & 16383) * est.r11 >> 14)
         gmax = self.pitch.p[_P_GMAX]
         bx = gmax if bx > gmax else (-gmax if bx < -gmax else bx)
         by = gmax if by > gmax else (-gmax if by < -gmax else by)

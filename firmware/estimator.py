@@ -7,8 +7,8 @@ three body rates (roll included, so coning and a rolling vehicle keep their
 cross terms; renormalised every cycle), velocity from the specific force
 rotated to the world by the full rotation, minus gravity.  The tilt the
 control loops see is the body axis's lean in world axes (tilt_x, tilt_y, as
-angles), its rate that lean's rate, and m00..m11 map world lean demands to
-body axes.  Fresh GNSS fixes correct position and velocity against the
+angles), its rate that lean's rate (M [gyro_y, -gyro_x], M the upper-left 2x2
+of the rotation, r00..r11), and M^T maps world lean demands to body axes.  Fresh GNSS fixes correct position and velocity against the
 estimate from when the fix was taken (`gnss_latency_ms` back, from a ring of
 past estimates), and under thrust, if `est_tilt_k_pm` > 0, the tilt: a wrong
 lean turns thrust into a sideways acceleration the GNSS velocity disagrees
@@ -94,10 +94,6 @@ class Estimator:
         self.qx = 0
         self.qy = 0
         self.qz = 0
-        self.m00 = 16384      # world lean rate per body rate (rate_x, rate_y), 2**14 = 1:
-        self.m01 = 0          # [tilt_x', tilt_y'] = M [gyro_y, -gyro_x]; M^T maps
-        self.m10 = 0          # world lean demands to body axes
-        self.m11 = 16384
         self.r_gx = 0         # remainders of the gyro integration
         self.r_gy = 0
         self.r_gz = 0
@@ -368,10 +364,10 @@ class Estimator:
         self.r20 = (2 * (ax * az - aw * ay) + 8192) >> 14
         self.r21 = (2 * (ay * az + aw * ax) + 8192) >> 14
         self.r22 = (268435456 - 2 * (xx + yy) + 8192) >> 14
-        self.r00 = self.m00 = r00
-        self.r01 = self.m01 = r01
-        self.r10 = self.m10 = r10
-        self.r11 = self.m11 = r11
+        self.r00 = r00
+        self.r01 = r01
+        self.r10 = r10
+        self.r11 = r11
         # the body axis in the world, (R02, R12), in urad (2**28 -> 1e6: x 15625 / 2**22) ...
         sx = (r02 >> 12) * 15625 >> 10
         sy = (r12 >> 12) * 15625 >> 10

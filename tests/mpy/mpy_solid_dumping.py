@@ -19,10 +19,10 @@ class Est:
         self.rate_x_uradps = 0
         self.rate_y_uradps = 0
         self.accel_z_mmps2 = 20000
-        self.m00 = 16384  # upright: world lean axes are the body's
-        self.m01 = 0
-        self.m10 = 0
-        self.m11 = 16384
+        self.r00 = 16384  # upright: world lean axes are the body's
+        self.r01 = 0
+        self.r10 = 0
+        self.r11 = 16384
 
 
 def _flat_motor(a_mmps2, burn_ms, drag=0):
